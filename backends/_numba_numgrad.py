@@ -1,0 +1,8 @@
+"""Placeholder: kernels of this topic are added here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+KERNELS: dict[str, Callable[..., Any]] = {}

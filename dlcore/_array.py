@@ -1,0 +1,111 @@
+"""Input handling shared by every dlcore function.
+
+Maths functions take the array namespace from their inputs. Python scalars
+and sequences (which have no namespace) become arrays of the active backend;
+arrays of two different libraries or devices in one call are refused with a
+message that says how to move data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import array_namespace, device, is_array_api_obj
+
+__all__ = [
+    "as_array",
+    "check_float",
+    "check_same_shape",
+    "is_float_dtype",
+    "namespace",
+]
+
+
+def _library(x: Any) -> str:
+    return type(x).__module__.split(".")[0]
+
+
+def namespace(*arrays: Any) -> Any:
+    """The common Array-API namespace of ``arrays`` (``None`` entries ignored).
+
+    Raises
+    ------
+    TypeError
+        The arrays come from different libraries.
+    ValueError
+        The arrays live on different devices.
+    """
+    arrs = [a for a in arrays if a is not None and is_array_api_obj(a)]
+    try:
+        xp = array_namespace(*arrs)
+    except TypeError as exc:
+        libs = sorted({_library(a) for a in arrs})
+        msg = (
+            f"arrays from different libraries in one call ({' and '.join(libs)}); move them to "
+            "one backend first, e.g. dlcore.asarray(x, backend='numpy') or dlcore.to_numpy(x)"
+        )
+        raise TypeError(msg) from exc
+    devices: list[Any] = []
+    for a in arrs:
+        d = device(a)
+        if all(d != seen for seen in devices):
+            devices.append(d)
+    if len(devices) > 1:
+        msg = (
+            f"arrays on different devices in one call ({', '.join(map(str, devices))}); move them "
+            "to one device first, e.g. with dlcore.asarray(x) on the active backend"
+        )
+        raise ValueError(msg)
+    return xp
+
+
+def as_array(x: Any, name: str = "x", *, float_default: bool = True) -> Any:
+    """Return ``x`` if it is an array; turn Python data into an active-backend array.
+
+    Python ints in a sequence become the default float dtype when
+    ``float_default`` is true (``softmax([1010, 1000, 990])`` works), since
+    Python data carries no dtype of its own. Arrays are returned unchanged:
+    their dtype is the caller's decision and is checked, not coerced.
+    """
+    if is_array_api_obj(x):
+        return x
+    if isinstance(x, (str, bytes, dict, set)) or x is None:
+        msg = f"`{name}` must be an array or a number/sequence of numbers, got {type(x).__name__}"
+        raise TypeError(msg)
+    from dlcore.backends import get_backend
+
+    backend = get_backend()
+    try:
+        arr = backend.asarray(x)
+    except (TypeError, ValueError) as exc:
+        msg = f"`{name}` could not be converted to an array ({exc}); pass a rectangular array"
+        raise TypeError(msg) from exc
+    if float_default and not is_float_dtype(backend.xp, arr.dtype):
+        arr = backend.xp.astype(arr, backend.xp.float64)
+    return arr
+
+
+def is_float_dtype(xp: Any, dtype: Any) -> bool:
+    """Whether ``dtype`` is a real floating-point dtype of namespace ``xp``."""
+    return bool(xp.isdtype(dtype, "real floating"))
+
+
+def check_float(xp: Any, x: Any, name: str = "x") -> None:
+    """Raise ``TypeError`` unless ``x`` has a real floating-point dtype."""
+    if not is_float_dtype(xp, x.dtype):
+        msg = (
+            f"`{name}` must have a real floating-point dtype (float32 or float64), got {x.dtype}; "
+            f"convert it first, e.g. {name}.astype('float64') or dlcore.asarray({name}, "
+            "dtype='float64')"
+        )
+        raise TypeError(msg)
+
+
+def check_same_shape(y: Any, t: Any, names: tuple[str, str] = ("y", "t")) -> None:
+    """Raise ``ValueError`` unless ``y`` and ``t`` have the same shape."""
+    if tuple(y.shape) != tuple(t.shape):
+        msg = (
+            f"`{names[0]}` and `{names[1]}` must have the same shape, got "
+            f"{tuple(y.shape)} and {tuple(t.shape)}"
+        )
+        raise ValueError(msg)

@@ -1,0 +1,250 @@
+"""Numerical differentiation and gradient descent (the book's chapter 4).
+
+These are the generic, any-backend implementations: the central difference
+evaluated one coordinate at a time, exactly the book's algorithm. A backend
+may provide a compiled kernel for :func:`numerical_gradient` (the numba
+backend does, for Numba-compiled ``f``); it must return the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from itertools import product
+from typing import Any
+
+from array_api_compat import is_writeable_array
+
+from ._array import as_array, check_float, namespace
+
+__all__ = ["gradient_descent", "numerical_diff", "numerical_gradient"]
+
+
+def _check_h(h: float) -> float:
+    if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h) or h <= 0:
+        msg = f"the step `h` must be a positive finite number, got {h!r}"
+        raise ValueError(msg)
+    return float(h)
+
+
+def _scalar(value: Any, where: str) -> float:
+    """Turn the value returned by ``f`` into a Python float (a clear error otherwise)."""
+    shape = tuple(getattr(value, "shape", ()))
+    try:
+        if shape:
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        msg = (
+            f"`f` must return a scalar (a number or a 0-d array) {where}, got "
+            f"{type(value).__name__} with shape {shape}"
+        )
+        raise TypeError(msg) from None
+
+
+def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
+    """Central-difference derivative of a one-variable function.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)``; with an array ``x`` it must work element-wise.
+    x : float or array
+        Where to differentiate.
+    h : float
+        The step (the book's 1e-4, a good compromise between the truncation
+        error, O(h**2), and the rounding error of float64, O(eps/h)).
+
+    Returns
+    -------
+    float or array
+        :math:`(f(x + h) - f(x - h)) / 2h`.
+
+    Examples
+    --------
+    >>> import dlcore
+    >>> def function_1(x):
+    ...     return 0.01 * x**2 + 0.1 * x
+    >>> dlcore.numerical_diff(function_1, 5)
+    0.1999999999990898
+    >>> dlcore.numerical_diff(function_1, 10)
+    0.2999999999986347
+    """
+    h = _check_h(h)
+    if isinstance(x, bool):
+        msg = "`x` must be a number or a floating-point array, got a bool"
+        raise TypeError(msg)
+    if isinstance(x, (int, float)):
+        return (f(x + h) - f(x - h)) / (2 * h)
+    x = as_array(x)
+    xp = namespace(x)
+    check_float(xp, x)
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
+    """Gradient of a scalar function ``f`` at ``x`` by central differences.
+
+    For every element :math:`x_i` (any shape, in C order), ``f`` is evaluated
+    at :math:`x_i + h` and :math:`x_i - h` with the other elements fixed:
+
+    .. math:: \\frac{\\partial f}{\\partial x_i} \\approx
+              \\frac{f(x + h e_i) - f(x - h e_i)}{2h}
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> scalar`` (a number or a 0-d array).
+    x : array
+        Real floating-point array of any shape, on any backend.
+    h : float
+        The step, 1e-4 as in the book.
+
+    Returns
+    -------
+    array
+        Same shape, dtype and namespace as ``x``.
+
+    Notes
+    -----
+    *In-place, as the book.* For a float64 ``x``, each element of ``x``
+    itself is perturbed in turn and ``f(x)`` is called, so an ``f`` that
+    ignores its argument and reads the same array from elsewhere (the book's
+    ``lambda W: net.loss(x, t)``) works. ``x`` is restored after each
+    element, and also when ``f`` raises: afterwards it holds exactly the
+    values it had.
+
+    *float32 and float16 are promoted.* With ``h = 1e-4`` a float32 central
+    difference is meaningless: ``x + h`` is rounded to a step that is not
+    ``h``, and ``f`` is evaluated with a rounding error of about
+    ``1e-7 * |f|``, which the division by ``2h`` magnifies to ``1e-3 * |f|``.
+    So for those dtypes the differences are taken on a float64 copy of ``x``
+    which is what ``f`` receives (``f`` must use its argument), and the
+    gradient is cast back to ``x``'s dtype at the end.
+
+    Arrays that cannot be written in place (JAX) get a fresh perturbed copy
+    per evaluation; ``f`` must use its argument there too.
+
+    With the numba backend and a Numba-compiled ``f`` a parallel compiled
+    kernel computes the same differences.
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> def function_2(x):
+    ...     return x[0]**2 + x[1]**2
+    >>> dlcore.numerical_gradient(function_2, np.array([3.0, 4.0]))
+    array([6., 8.])
+    """
+    h = _check_h(h)
+    if not callable(f):
+        msg = f"`f` must be callable, got {type(f).__name__}"
+        raise TypeError(msg)
+    x = as_array(x)
+    xp = namespace(x)
+    check_float(xp, x)
+
+    from dlcore.backends import get_backend
+
+    kernel = get_backend().get_kernel("numerical_gradient")
+    if kernel is not None:
+        result = kernel(f, x, h)
+        if result is not NotImplemented:
+            return result
+
+    promoted = x.dtype != xp.float64
+    work = xp.astype(x, xp.float64, copy=True) if promoted else x
+    if is_writeable_array(work):
+        grad = _gradient_in_place(f, work, h)
+    else:
+        grad = _gradient_functional(xp, f, work, h)
+    out = xp.asarray(grad, dtype=xp.float64, device=getattr(x, "device", None))
+    out = xp.reshape(out, x.shape)
+    return xp.astype(out, x.dtype) if promoted else out
+
+
+def _gradient_in_place(f: Callable[[Any], Any], x: Any, h: float) -> list[float]:
+    grad: list[float] = []
+    for idx in product(*(range(int(n)) for n in x.shape)):
+        old = x[idx]
+        tmp = float(old)
+        try:
+            x[idx] = tmp + h
+            fxh1 = _scalar(f(x), "at x + h")
+            x[idx] = tmp - h
+            fxh2 = _scalar(f(x), "at x - h")
+        finally:
+            x[idx] = old
+        grad.append((fxh1 - fxh2) / (2 * h))
+    return grad
+
+
+def _gradient_functional(xp: Any, f: Callable[[Any], Any], x: Any, h: float) -> list[float]:
+    flat = xp.reshape(x, (-1,))
+    positions = xp.arange(flat.shape[0])
+    grad: list[float] = []
+    for i in range(flat.shape[0]):
+        e = xp.astype(positions == i, x.dtype)
+        plus = xp.reshape(flat + h * e, x.shape)
+        minus = xp.reshape(flat - h * e, x.shape)
+        grad.append((_scalar(f(plus), "at x + h") - _scalar(f(minus), "at x - h")) / (2 * h))
+    return grad
+
+
+def gradient_descent(
+    f: Callable[[Any], Any],
+    init_x: Any,
+    lr: float = 0.01,
+    step_num: int = 100,
+) -> tuple[Any, Any]:
+    """Minimise ``f`` by gradient descent with numerical gradients.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> scalar``.
+    init_x : array
+        The start; it is not modified (the book's version overwrites it).
+    lr : float
+        Learning rate :math:`\\eta`.
+    step_num : int
+        Number of steps.
+
+    Returns
+    -------
+    x : array
+        The point after ``step_num`` steps of
+        :math:`x \\leftarrow x - \\eta \\nabla f(x)`.
+    x_history : array
+        Shape ``(step_num, *init_x.shape)``: the point *before* each step, as
+        the book's ``gradient_method.py`` records it.
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> def function_2(x):
+    ...     return x[0]**2 + x[1]**2
+    >>> x, history = dlcore.gradient_descent(function_2, np.array([-3.0, 4.0]), lr=0.1)
+    >>> bool(np.all(np.abs(x) < 1e-9)), history.shape
+    (True, (100, 2))
+    """
+    if isinstance(step_num, bool) or not isinstance(step_num, int) or step_num < 0:
+        msg = f"`step_num` must be a non-negative integer, got {step_num!r}"
+        raise ValueError(msg)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+        msg = f"the learning rate `lr` must be a finite number, got {lr!r}"
+        raise ValueError(msg)
+    x = as_array(init_x, "init_x")
+    xp = namespace(x)
+    check_float(xp, x, "init_x")
+    x = xp.asarray(x, copy=True)
+    history = []
+    for _ in range(step_num):
+        history.append(xp.asarray(x, copy=True))
+        grad = numerical_gradient(f, x)
+        x = x - lr * grad
+    if history:
+        x_history = xp.stack(history)
+    else:
+        x_history = xp.empty((0, *x.shape), dtype=x.dtype, device=getattr(x, "device", None))
+    return x, x_history

@@ -1,0 +1,90 @@
+"""Shared fixtures: one ``backend`` fixture parametrized over the installed backends.
+
+Select backends with ``pytest --backend numba --backend numpy`` or
+``DLCORE_TEST_BACKENDS=numpy,numba``. A backend whose library or device is
+missing is still listed and skipped with the reason (so the GPU tests show up
+as skipped on a machine without CUDA). Mark a test with
+``@pytest.mark.skip_backends("jax", reason="...")`` to leave backends out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dlcore
+
+#: Backends the suite runs on by default (dask is exercised by its own tests).
+DEFAULT_TEST_BACKENDS = ["numpy", "numba", "array_api_strict", "torch", "jax", "cupy"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        action="append",
+        default=None,
+        help="run backend-parametrized tests on this backend only (repeatable); "
+        "default: $DLCORE_TEST_BACKENDS or every installed backend",
+    )
+
+
+def selected_backends(config: pytest.Config) -> list[str]:
+    names = config.getoption("--backend")
+    if not names:
+        env = os.environ.get("DLCORE_TEST_BACKENDS", "").strip()
+        names = [n for n in env.split(",") if n.strip()] if env else DEFAULT_TEST_BACKENDS
+    return [n.strip().lower() for n in names]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", selected_backends(metafunc.config), indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[dlcore.Backend]:
+    """The backend under test, active (``use_backend``) for the whole test."""
+    name: str = request.param
+    marker = request.node.get_closest_marker("skip_backends")
+    if marker is not None and name in marker.args:
+        pytest.skip(marker.kwargs.get("reason", f"not run on {name}"))
+    status = dlcore.available_backends()
+    if name not in status:
+        pytest.fail(f"unknown backend {name!r} selected; valid: {sorted(status)}")
+    ok, why = status[name]
+    if not ok:
+        pytest.skip(f"backend {name!r} unavailable: {why}")
+    with dlcore.use_backend(name) as b:
+        yield b
+
+
+@pytest.fixture
+def xp(backend: dlcore.Backend) -> Any:
+    """The Array-API namespace of the backend under test."""
+    return backend.xp
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded host RNG: inputs are made with NumPy, then moved to the backend."""
+    return np.random.default_rng(20261122)
+
+
+def tol(dtype: Any) -> float:
+    """Relative tolerance from the dtype: about 4 * sqrt(eps)."""
+    name = str(dtype).rsplit(".", 1)[-1]
+    eps = float(np.finfo(np.float32 if "32" in name else np.float64).eps)
+    return 4 * eps**0.5
+
+
+def assert_close(
+    actual: Any, expected: Any, *, rtol: float | None = None, atol: float = 0.0
+) -> None:
+    """Compare a backend array with a NumPy reference (tolerance from actual's dtype)."""
+    got = dlcore.to_numpy(actual)
+    rtol = tol(got.dtype) if rtol is None else rtol
+    np.testing.assert_allclose(got, np.asarray(expected), rtol=rtol, atol=atol)
