@@ -506,7 +506,9 @@ def _from_mirror(base: str, workdir: Path, progress: bool, *, timeout: float) ->
         try:
             _download(url, dest / f"{stem}.gz", timeout, progress)
         except (OSError, HTTPException) as exc:  # URLError, HTTPError, timeouts are OSError
-            msg = f"{url}: {getattr(exc, 'reason', None) or exc}"
+            code = getattr(exc, "code", None)  # urllib.error.HTTPError
+            why = getattr(exc, "reason", None) or exc
+            msg = f"{url}: HTTP {code} {why}" if isinstance(code, int) else f"{url}: {why}"
             raise _SourceError(msg) from None
     return _from_directory(dest, progress)
 
