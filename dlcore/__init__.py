@@ -44,7 +44,9 @@ from .backends import (
     to_numpy,
     use_backend,
 )
+from .bench import run_bench
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
+from .inference import predict_batches, predict_dask
 from .losses import (
     cross_entropy_error,
     mean_squared_error,
@@ -81,11 +83,14 @@ __all__ = [
     "mean_squared_error",
     "numerical_diff",
     "numerical_gradient",
+    "predict_batches",
+    "predict_dask",
     "prelu",
     "prelu_grad",
     "register_backend",
     "relu",
     "relu_grad",
+    "run_bench",
     "selu",
     "selu_grad",
     "set_backend",
