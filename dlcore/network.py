@@ -175,8 +175,9 @@ def forward(network: Mapping[str, Any], x: Any) -> Any:
     Examples
     --------
     >>> import numpy as np, dlcore
-    >>> network = {k: np.asarray(v) for k, v in dlcore.init_network().items()}
-    >>> dlcore.forward(network, np.array([1.0, 0.5]))
+    >>> network = dlcore.init_network()
+    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
+    >>> dlcore.to_numpy(dlcore.forward(network, x))
     array([0.31682708, 0.69627909])
     """
     n = check_network(network)
@@ -219,8 +220,9 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     Examples
     --------
     >>> import numpy as np, dlcore
-    >>> network = {k: np.asarray(v) for k, v in dlcore.init_network().items()}
-    >>> dlcore.predict(network, np.array([1.0, 0.5]))
+    >>> network = dlcore.init_network()
+    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
+    >>> dlcore.to_numpy(dlcore.predict(network, x))
     array([0.40625907, 0.59374093])
     """
     n = check_network(network)

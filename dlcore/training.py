@@ -102,6 +102,7 @@ def train(
     >>> import numpy as np, dlcore
     >>> rng = np.random.default_rng(0)
     >>> x = rng.standard_normal((200, 2)); t = (x[:, 0] > 0).astype(np.int64)
+    >>> x, t = dlcore.asarray(x), dlcore.asarray(t)  # onto the active backend, like the net
     >>> net = dlcore.TwoLayerNet(2, 8, 2, weight_init_std=0.5, seed=0)
     >>> h = dlcore.train(net, x, t, x, t, iters_num=300, batch_size=20, lr=0.5, progress=False)
     >>> h["test_acc"][-1] > 0.9
