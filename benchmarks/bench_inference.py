@@ -37,7 +37,7 @@ def bench_single(benchmark: Any, runner: Any, info: dict[str, Any], name: str) -
     index = itertools.cycle(range(n))
 
     def one() -> Any:
-        y = predict(x[next(index)])
+        y = predict(x[next(index), ...])
         sync(y)
         return y
 
@@ -58,11 +58,11 @@ def bench_batch(
     n = int(x.shape[0])
     starts = itertools.cycle(range(0, n - batch_size + 1, batch_size))
     with runner.context():
-        sync(predict(x[:batch_size]))  # warm up this shape (JIT, workspace buffers)
+        sync(predict(x[:batch_size, ...]))  # warm up this shape (JIT, workspace buffers)
 
         def batch() -> Any:
             i = next(starts)
-            y = predict(x[i : i + batch_size])
+            y = predict(x[i : i + batch_size, ...])
             sync(y)
             return y
 

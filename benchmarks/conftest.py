@@ -42,9 +42,10 @@ def runner(request: pytest.FixtureRequest, shipped: Any) -> Any:
         network, x, t = shipped
         r = make_runner(name, network, x)
         with r.context():  # warm up (JIT) and measure the accuracy once, untimed
-            ys = [r.predict(r.x[i : i + 1000]) for i in range(0, x.shape[0], 1000)]
+            n = int(x.shape[0])
+            ys = [r.predict(r.x[i : min(i + 1000, n), ...]) for i in range(0, n, 1000)]
             r.sync(ys[-1])
-            r.sync(r.predict(r.x[0]))
+            r.sync(r.predict(r.x[0, ...]))
         _ACCURACY[name] = float(np.mean(r.labels_of(ys) == t))
         _RUNNERS[name] = r
     return _RUNNERS[name]

@@ -80,7 +80,8 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
     n = int(x.shape[0])
     if n <= size:
         return predict(network, x)
-    parts = [predict(network, x[i : i + size, ...]) for i in range(0, n, size)]
+    # stops clipped to n: the Array API leaves out-of-bounds slice stops unspecified
+    parts = [predict(network, x[i : min(i + size, n), ...]) for i in range(0, n, size)]
     return xp.concat(parts, axis=0)
 
 

@@ -190,8 +190,6 @@ def test_numpy_workspace_is_per_thread(rng):
 @pytest.mark.parametrize("rows", [None, 3, 100])
 def test_predict_on_backend_matches_reference(backend, dtype, rows, rng):
     """dlcore.predict on each backend (through its kernel where it has one)."""
-    if not hasattr(dlcore, "predict"):  # until the networks branch is merged
-        pytest.skip("dlcore.predict is not in this branch yet")
     network = make_network(rng, SIZES[3], dtype, scale=4.0)
     x = make_images(rng, rows or 1, 784, dtype)
     if rows is None:

@@ -81,10 +81,13 @@ def _check_sizes(sizes: list[int] | None) -> None:
 
 def _check_backend(name: str) -> None:
     import dlcore
-    from dlcore.bench import bench_backends
+    from dlcore.bench import _NOT_BENCHED, bench_backends
 
     status = dlcore.available_backends()
     key = name.strip().lower()
+    if key in _NOT_BENCHED:
+        msg = f"backend {key!r} is not benchmarked: {_NOT_BENCHED[key]}"
+        raise CLIError(msg)
     if key not in status:
         msg = f"unknown backend {name!r}; valid names are: {', '.join(sorted(status))}"
         raise CLIError(msg)
@@ -178,7 +181,8 @@ def _infer(args: argparse.Namespace) -> int:
         }
         x, t = dlcore.load_mnist_test(normalize=True, flatten=True, one_hot_label=False)
         x = backend.asarray(dlcore.to_numpy(x), dtype=args.dtype)
-        dlcore.predict_batches(network, x[: args.batch_size], args.batch_size)  # warm-up
+        n = int(x.shape[0])
+        dlcore.predict_batches(network, x[: min(args.batch_size, n), ...], args.batch_size)  # warm
         backend.synchronize()
         start = time.perf_counter()
         y = dlcore.predict_batches(network, x, args.batch_size)
