@@ -54,6 +54,7 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
+from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .multi_layer_net import MultiLayerNet
 from .network import forward, init_network, load_sample_network, predict
 from .perceptron import AND, NAND, OR, XOR, Perceptron
@@ -88,6 +89,7 @@ __all__ = [
     "cross_entropy_error",
     "elu",
     "elu_grad",
+    "fetch_mnist",
     "forward",
     "get_backend",
     "gradient_check",
@@ -97,6 +99,8 @@ __all__ = [
     "init_network",
     "leaky_relu",
     "leaky_relu_grad",
+    "load_mnist",
+    "load_mnist_test",
     "load_sample_network",
     "load_weights",
     "mean_squared_error",
