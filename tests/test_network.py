@@ -169,3 +169,18 @@ def test_python_list_input_uses_active_backend() -> None:
         dlcore.to_numpy(dlcore.forward(network, [1.0, 0.5])), BOOK_DEMO_OUTPUT, atol=5e-9
     )
 
+
+def test_sample_network_shape_and_dtype(backend: dlcore.Backend) -> None:
+    try:
+        net = dlcore.load_sample_network()
+    except FileNotFoundError as exc:  # pragma: no cover - the file ships with the package
+        pytest.fail(str(exc))
+    assert {k: tuple(v.shape) for k, v in net.items()} == {
+        "W1": (784, 50),
+        "b1": (50,),
+        "W2": (50, 100),
+        "b2": (100,),
+        "W3": (100, 10),
+        "b3": (10,),
+    }
+    assert all(backend.owns(v) and v.dtype == backend.xp.float32 for v in net.values())
