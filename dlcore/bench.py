@@ -468,7 +468,7 @@ def run_bench(
     quick : bool
         A smoke run: 0.05 s per timed run, one run each.
     budget : float, optional
-        Seconds a timed run may take before it stops early (default 0.4,
+        Seconds a timed run may take before it stops early (default 0.25,
         0.05 with ``quick``).
     repeats : int, optional
         Timed runs per configuration; the fastest is kept (default 3, 1 with
@@ -533,7 +533,7 @@ def run_bench(
         msg = "nothing selected: no batch size and the single-image loop is off"
         raise ValueError(msg)
 
-    budget = (0.05 if quick else 0.4) if budget is None else float(budget)
+    budget = (0.05 if quick else 0.25) if budget is None else float(budget)
     repeats = (1 if quick else 3) if repeats is None else _positive(repeats, "repeats")
     if data is None:
         network, x, t = _load_shipped(dtype)

@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("--no-peers", action="store_true", help="time dlcore backends only")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--quick", action="store_true", help="a smoke run: one short run each")
-    p.add_argument("--budget", type=float, help="seconds per timed run (default 0.4)")
+    p.add_argument("--budget", type=float, help="seconds per timed run (default 0.25)")
     p.add_argument("--repeats", type=int, help="timed runs per configuration (default 3)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--plot", metavar="PATH", help="also save a PNG chart (needs matplotlib)")
