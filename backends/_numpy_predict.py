@@ -27,6 +27,7 @@ __all__ = ["KERNELS", "MAX_CACHED", "mlp_predict"]
 MAX_CACHED = 8
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_HALF = {"f": np.float32(0.5), "d": np.float64(0.5)}
 _local = threading.local()
 
 
@@ -44,14 +45,23 @@ def _buffer(rows: int, cols: int, dtype: np.dtype, layer: int) -> np.ndarray:
     return buf
 
 
+# Parameter keys by layer, built once: ("W1", "b1"), ("W2", "b2"), ...
+_KEYS = [(f"W{i}", f"b{i}") for i in range(1, 65)]
+
+#: Below this many rows the workspace is not worth its lookup: results are allocated.
+_SMALL_ROWS = 16
+
+
 def _layers(network: Mapping[str, Any], dtype: np.dtype, n_features: int) -> list[Any] | None:
     """``[(W1, b1), ..., (Wn, bn)]`` if every array is NumPy, of ``dtype``, and shapes chain."""
+    n = len(network) // 2
+    if not 1 <= n <= len(_KEYS) or len(network) != 2 * n:
+        return None
     layers = []
     width = n_features
-    i = 1
-    while f"W{i}" in network:
-        W = network[f"W{i}"]
-        b = network.get(f"b{i}")
+    for wkey, bkey in _KEYS[:n]:
+        W = network.get(wkey)
+        b = network.get(bkey)
         if (
             type(W) is not np.ndarray
             or type(b) is not np.ndarray
@@ -64,9 +74,6 @@ def _layers(network: Mapping[str, Any], dtype: np.dtype, n_features: int) -> lis
             return None
         layers.append((W, b))
         width = W.shape[1]
-        i += 1
-    if not layers or len(network) != 2 * len(layers):
-        return None
     return layers
 
 
@@ -78,16 +85,22 @@ def _sigmoid_inplace(a: np.ndarray) -> None:
     variant; its absolute error is a few ulp of 1, which is what a hidden
     activation needs (values below about 1e-8 round to 0).
     """
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    half = _HALF[a.dtype.char]  # a NumPy scalar: no Python-float conversion per call
+    np.multiply(a, half, a)  # positional out: cheaper to call than out=a on tiny arrays
+    np.tanh(a, a)
+    np.multiply(a, half, a)
+    np.add(a, half, a)
 
 
 def _softmax_inplace(a: np.ndarray) -> None:
     """Softmax along the last axis, shifted by the row maximum, in place."""
+    if a.ndim == 1:
+        np.subtract(a, np.maximum.reduce(a), a)
+        np.exp(a, a)
+        np.divide(a, np.add.reduce(a), a)
+        return
     a -= np.max(a, axis=-1, keepdims=True)
-    np.exp(a, out=a)
+    np.exp(a, a)
     a /= np.sum(a, axis=-1, keepdims=True)
 
 
@@ -119,20 +132,28 @@ def mlp_predict(network: Mapping[str, Any], x: Any) -> Any:
     layers = _layers(network, x.dtype, x.shape[-1])
     if layers is None:
         return NotImplemented
-    single = x.ndim == 1
-    h = x[None, :] if single else x
-    rows = h.shape[0]
     last = len(layers) - 1
+    h = x
+    if x.ndim == 1 or x.shape[0] < _SMALL_ROWS:
+        # small: the new arrays are cheap (no workspace lookup); every op still in place
+        for i, (W, b) in enumerate(layers):
+            h = np.dot(h, W)
+            np.add(h, b, h)
+            if i < last:
+                _sigmoid_inplace(h)
+        _softmax_inplace(h)
+        return h
+    rows = x.shape[0]
     for i, (W, b) in enumerate(layers):
         cols = W.shape[1]
         out = np.empty((rows, cols), x.dtype) if i == last else _buffer(rows, cols, x.dtype, i)
-        np.matmul(h, W, out=out)
+        np.matmul(h, W, out)
         out += b
         if i < last:
             _sigmoid_inplace(out)
         h = out
     _softmax_inplace(h)
-    return h[0] if single else h
+    return h
 
 
 KERNELS: dict[str, Callable[..., Any]] = {"mlp_predict": mlp_predict}

@@ -230,7 +230,8 @@ class BenchReport:
         ax.set_yscale("log")
         ax.set_xlabel("batch size (images per call)")
         ax.set_ylabel("images / s")
-        ax.set_title("MNIST inference, 784-50-100-10 (dashed: one image per call)")
+        layers = str(self.meta.get("network", "")).split(" ")[0]
+        ax.set_title(f"MNIST inference, {layers} network (dashed: one image per call)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
         fig.savefig(path, dpi=120)
