@@ -1,0 +1,198 @@
+"""The ``mlp_predict`` kernels against a NumPy float64 reference written here.
+
+Each kernel (NumPy, Numba) is called directly, and ``dlcore.predict`` on every
+backend (which uses the backend's kernel where it has one) is checked the same
+way: identical argmax, probabilities within the dtype's tolerance, for one
+image and for batches, float32 and float64, depth 1 to 4.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import assert_close, tol
+from dlcore.backends import _numpy_predict
+
+import dlcore
+
+
+def reference(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The book's forward pass in float64: sigmoid hidden layers, max-shifted softmax."""
+    n = len(network) // 2
+    z = np.asarray(x, dtype=np.float64)
+    for i in range(1, n + 1):
+        a = z @ network[f"W{i}"].astype(np.float64) + network[f"b{i}"].astype(np.float64)
+        with np.errstate(over="ignore"):  # exp(-a) = inf gives the exact limit 0
+            z = 1.0 / (1.0 + np.exp(-a)) if i < n else a
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def make_network(rng: np.random.Generator, sizes: list[int], dtype: Any, scale: float = 1.0):
+    net = {}
+    for i, (m, k) in enumerate(itertools.pairwise(sizes), start=1):
+        net[f"W{i}"] = (rng.standard_normal((m, k)) * scale / np.sqrt(m)).astype(dtype)
+        net[f"b{i}"] = (rng.standard_normal(k) * 0.5).astype(dtype)
+    return net
+
+
+def make_images(rng: np.random.Generator, n: int, d: int, dtype: Any) -> np.ndarray:
+    """Images in [0, 1] with about 60 % exact zeros (MNIST's background is 0.0)."""
+    x = rng.random((n, d))
+    x[x < 0.6] = 0.0
+    return x.astype(dtype)
+
+
+def check(got: Any, network: dict[str, np.ndarray], x: np.ndarray) -> None:
+    """Same shape and dtype, probabilities within tolerance, argmax equal away from ties."""
+    expected = reference(network, x)
+    got_np = dlcore.to_numpy(got)
+    assert got_np.shape == expected.shape
+    assert got_np.dtype == x.dtype
+    assert_close(got_np, expected, atol=1e-12)
+    top2 = np.sort(expected, axis=-1)[..., -2:]
+    clear = (top2[..., 1] - top2[..., 0]) > 10 * tol(x.dtype)
+    np.testing.assert_array_equal(
+        np.argmax(got_np, axis=-1)[clear], np.argmax(expected, axis=-1)[clear]
+    )
+
+
+def numba_kernel() -> Any:
+    pytest.importorskip("numba", reason="numba is not installed (pip install 'dlcore[numba]')")
+    from dlcore.backends import _numba_predict
+
+    return _numba_predict.mlp_predict
+
+
+KERNELS = {
+    "numpy": lambda: _numpy_predict.mlp_predict,
+    "numba": numba_kernel,
+}
+SIZES = {2: [30, 16, 10], 3: [784, 50, 100, 10]}
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("depth", [2, 3])
+@pytest.mark.parametrize("rows", [None, 1, 5, 64, 65, 300])
+def test_kernel_matches_reference(kernel_name, dtype, depth, rows, rng):
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, SIZES[depth], dtype, scale=4.0)
+    x = make_images(rng, rows or 1, SIZES[depth][0], dtype)
+    if rows is None:
+        x = x[0]
+    check(kernel(network, x), network, x)
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("sizes", [[12, 7], [12, 9, 8, 7, 5]], ids=["depth1", "depth4"])
+def test_kernel_any_depth(kernel_name, sizes, rng):
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, sizes, np.float64)
+    x = make_images(rng, 6, sizes[0], np.float64)
+    check(kernel(network, x), network, x)
+    check(kernel(network, x[2]), network, x[2])
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+def test_kernel_saturated_sigmoid_no_overflow(kernel_name, rng):
+    """Pre-activations of +-1e4: exp(-a) would overflow float32; no warning, exact saturation."""
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, [20, 8, 4], np.float32, scale=3e4)
+    x = make_images(rng, 9, 20, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = kernel(network, x)
+    check(got, network, x)
+    np.testing.assert_allclose(got.sum(axis=-1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+def test_kernel_non_contiguous_inputs(kernel_name, rng):
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, [24, 16, 10], np.float32)
+    network["W1"] = np.asfortranarray(network["W1"])
+    x = np.asfortranarray(make_images(rng, 7, 24, np.float32))
+    check(kernel(network, x), network, x)
+    check(kernel(network, x[:, ::1][3]), network, x[3])
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+def test_kernel_returns_a_new_array(kernel_name, rng):
+    """Workspace buffers are reused, results never: an earlier result stays as it was."""
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 8, 30, np.float32)
+    first = kernel(network, x)
+    kept = first.copy()
+    kernel(network, x[::-1].copy())
+    np.testing.assert_array_equal(first, kept)
+
+
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize(
+    "case",
+    ["int_images", "mixed_dtypes", "bad_chain", "bad_bias", "missing_key", "3d", "list"],
+)
+def test_kernel_declines_what_it_does_not_handle(kernel_name, case, rng):
+    """NotImplemented (so dlcore.predict falls back and reports the problem), never a crash."""
+    kernel = KERNELS[kernel_name]()
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 4, 30, np.float32)
+    if case == "int_images":
+        x = (x * 255).astype(np.int64)
+    elif case == "mixed_dtypes":
+        network["W2"] = network["W2"].astype(np.float64)
+    elif case == "bad_chain":
+        network["W2"] = np.ones((15, 10), np.float32)
+    elif case == "bad_bias":
+        network["b1"] = np.ones(17, np.float32)
+    elif case == "missing_key":
+        del network["b2"]
+    elif case == "3d":
+        x = x.reshape(2, 2, 30)
+    else:
+        x = x.tolist()
+    assert kernel(network, x) is NotImplemented
+    if case in ("bad_chain", "bad_bias"):
+        assert kernel(network, x[0]) is NotImplemented
+
+
+def test_numpy_workspace_is_per_thread(rng):
+    """Concurrent calls (Dask's threaded scheduler) must not share scratch buffers."""
+    network = make_network(rng, [784, 50, 100, 10], np.float32)
+    inputs = [make_images(rng, 200, 784, np.float32) for _ in range(4)]
+    expected = [reference(network, x) for x in inputs]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for _ in range(30):
+                got = _numpy_predict.mlp_predict(network, inputs[k])
+                np.testing.assert_allclose(got, expected[k], rtol=tol(np.float32), atol=1e-12)
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rows", [None, 3, 100])
+def test_predict_on_backend_matches_reference(backend, dtype, rows, rng):
+    """dlcore.predict on each backend (through its kernel where it has one)."""
+    network = make_network(rng, SIZES[3], dtype, scale=4.0)
+    x = make_images(rng, rows or 1, 784, dtype)
+    if rows is None:
+        x = x[0]
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    check(dlcore.predict(net, backend.asarray(x)), network, x)
