@@ -100,7 +100,11 @@ class Backend:
         """
         xp = self.xp
         dt = self.dtype(dtype) if dtype is not None else None
-        if not _is_host_data(obj) and not self.owns(obj):
+        if isinstance(obj, (int, float, bool, complex, list, tuple)):
+            # Python data follows NumPy's dtype rules on every backend (100.0 is
+            # float64 even where the library's default float is float32, as torch's).
+            obj = np.asarray(obj)
+        elif not _is_host_data(obj) and not self.owns(obj):
             obj = _any_to_numpy(obj)
         return xp.asarray(obj, dtype=dt, device=self.device)
 
