@@ -215,6 +215,10 @@ def get_backend(backend: str | Backend | None = None) -> Backend:
         name, source = _requested_name()
     else:
         name, source = backend, "the backend= argument"
+    # fast path (predict calls this once per image): a loaded backend, exact name
+    cached = _INSTANCES.get(name) if isinstance(name, str) else None
+    if cached is not None and cached._xp is not None:
+        return cached
     try:
         b = _instance(name)
     except ValueError as exc:

@@ -168,6 +168,31 @@ def check_network(network: Any, name: str = "network") -> int:
     return n
 
 
+# Networks that passed check_network, keyed by their keys and the identity of every
+# array; each entry holds the arrays, so an id cannot be reused while it lives. The
+# single-image loop calls predict 10,000 times with one network: re-validating it
+# every time cost more than the numba kernel. An array reshaped in place afterwards
+# (``a.shape = ...``) is still caught: the kernels check the shapes chain on every
+# call and the generic path's matmul raises.
+_VALIDATED: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
+_VALIDATED_MAX = 8
+
+
+def _checked_depth(network: Any) -> int:
+    if type(network) is not dict:
+        return check_network(network)
+    values = tuple(network.values())
+    key = (tuple(network), tuple(map(id, values)))
+    hit = _VALIDATED.get(key)
+    if hit is not None:
+        return hit[0]
+    n = check_network(network)
+    if len(_VALIDATED) >= _VALIDATED_MAX:
+        _VALIDATED.clear()
+    _VALIDATED[key] = (n, values)
+    return n
+
+
 def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
     """Validate ``x`` against ``W1`` (rank, features, dtype, library); return it as an array."""
     x = as_array(x, "x")
@@ -264,7 +289,7 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     >>> dlcore.to_numpy(dlcore.predict(network, x))
     array([0.40625907, 0.59374093])
     """
-    n = check_network(network)
+    n = _checked_depth(network)
     x = check_input(network, x, n)
 
     from dlcore.backends import get_backend
