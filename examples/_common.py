@@ -61,6 +61,18 @@ def parse_args(
     return args
 
 
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a positive integer, with a clear message otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 class Session:
     """What an example needs while it runs: the backend, the figure directory, printing."""
 
