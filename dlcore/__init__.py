@@ -51,6 +51,7 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
+from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 
 __version__ = "0.1.0"
@@ -72,12 +73,15 @@ __all__ = [
     "cross_entropy_error",
     "elu",
     "elu_grad",
+    "fetch_mnist",
     "get_backend",
     "gradient_descent",
     "identity_function",
     "identity_function_grad",
     "leaky_relu",
     "leaky_relu_grad",
+    "load_mnist",
+    "load_mnist_test",
     "mean_squared_error",
     "numerical_diff",
     "numerical_gradient",
