@@ -9,6 +9,7 @@ is first used.
 
 from __future__ import annotations
 
+from . import optimizers
 from ._safe_pickle import UnsafePickleError
 from .activations import (
     elu,
@@ -44,7 +45,9 @@ from .backends import (
     to_numpy,
     use_backend,
 )
+from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
+from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from .losses import (
     cross_entropy_error,
     mean_squared_error,
@@ -52,7 +55,12 @@ from .losses import (
     sum_squared_error,
 )
 from .mnist import fetch_mnist, load_mnist, load_mnist_test
+from .multi_layer_net import MultiLayerNet
+from .network import forward, init_network, load_sample_network, predict
 from .perceptron import AND, NAND, OR, XOR, Perceptron
+from .training import plot_history, train
+from .two_layer_net import TwoLayerNet
+from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
 
@@ -61,11 +69,19 @@ __all__ = [
     "NAND",
     "OR",
     "XOR",
+    "AddLayer",
+    "Affine",
     "Backend",
     "BackendDeviceError",
     "BackendError",
     "BackendNotInstalledError",
+    "MulLayer",
+    "MultiLayerNet",
     "Perceptron",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "TwoLayerNet",
     "UnsafePickleError",
     "__version__",
     "asarray",
@@ -74,22 +90,31 @@ __all__ = [
     "elu",
     "elu_grad",
     "fetch_mnist",
+    "forward",
     "get_backend",
+    "gradient_check",
     "gradient_descent",
     "identity_function",
     "identity_function_grad",
+    "init_network",
     "leaky_relu",
     "leaky_relu_grad",
     "load_mnist",
     "load_mnist_test",
+    "load_sample_network",
+    "load_weights",
     "mean_squared_error",
     "numerical_diff",
     "numerical_gradient",
+    "optimizers",
+    "plot_history",
+    "predict",
     "prelu",
     "prelu_grad",
     "register_backend",
     "relu",
     "relu_grad",
+    "save_weights",
     "selu",
     "selu_grad",
     "set_backend",
@@ -103,5 +128,6 @@ __all__ = [
     "tanh",
     "tanh_grad",
     "to_numpy",
+    "train",
     "use_backend",
 ]

@@ -1,0 +1,312 @@
+"""A fully connected network of any depth with backprop (the book's ``MultiLayerNet``).
+
+``params`` is a plain dict ``W1, b1, ..., Wn, bn``, so a trained sigmoid
+network can be passed straight to :func:`dlcore.predict` and
+:func:`dlcore.save_weights`. Weights are drawn on the host with a seeded NumPy
+generator and then moved to the active backend, so every backend starts from
+the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._array import as_array, namespace
+from .activations import relu, sigmoid, softmax
+from .gradient import numerical_gradient
+from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .losses import cross_entropy_error
+from .network import check_input, check_network
+from .network import predict as _predict_sigmoid_mlp
+
+__all__ = ["ACTIVATIONS", "MultiLayerNet", "accuracy_of"]
+
+ACTIVATIONS = ("sigmoid", "relu")
+_DTYPES = ("float32", "float64")
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        msg = f"`{name}` must be a positive integer, got {value!r}"
+        raise ValueError(msg)
+    return int(value)
+
+
+def _check_activation(activation: Any) -> str:
+    if activation not in ACTIVATIONS:
+        msg = f"`activation` must be one of {ACTIVATIONS}, got {activation!r}"
+        raise ValueError(msg)
+    return str(activation)
+
+
+def _check_dtype(dtype: Any) -> str:
+    name = dtype if isinstance(dtype, str) else getattr(np.dtype(dtype), "name", str(dtype))
+    if name not in _DTYPES:
+        msg = f"`dtype` must be 'float32' or 'float64', got {dtype!r}"
+        raise ValueError(msg)
+    return str(name)
+
+
+def accuracy_of(y: Any, t: Any) -> float:
+    """Fraction of rows of ``y`` whose argmax equals the label ``t`` (or argmax of one-hot ``t``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.multi_layer_net import accuracy_of
+    >>> accuracy_of(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
+    0.5
+    """
+    t = as_array(t, "t", float_default=False)
+    xp = namespace(y, t)
+    if xp.isdtype(t.dtype, "real floating"):
+        if tuple(t.shape) != tuple(y.shape):
+            msg = f"one-hot `t` must have shape {tuple(y.shape)}, got {tuple(t.shape)}"
+            raise ValueError(msg)
+        t = xp.argmax(t, axis=-1)
+    elif tuple(t.shape) != tuple(y.shape[:-1]):
+        msg = f"labels `t` must have shape {tuple(y.shape[:-1])}, got {tuple(t.shape)}"
+        raise ValueError(msg)
+    hits = xp.astype(xp.argmax(y, axis=-1) == t, xp.float64 if y.dtype == xp.float64 else y.dtype)
+    return float(xp.mean(hits)) if hits.ndim else float(hits)
+
+
+class MultiLayerNet:
+    """Fully connected network: ``n`` affine layers, sigmoid or ReLU between, softmax at the end.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per input (784 for MNIST).
+    hidden_size_list : sequence of int
+        Units of each hidden layer, e.g. ``[50, 100]``.
+    output_size : int
+        Classes.
+    activation : {"sigmoid", "relu"}
+        Hidden-layer activation.
+    weight_init_std : float or {"xavier", "sigmoid", "he", "relu"}
+        Standard deviation of the Gaussian initial weights; ``"xavier"``
+        (alias ``"sigmoid"``) is :math:`\\sqrt{1/n_{in}}`, ``"he"`` (alias
+        ``"relu"``) is :math:`\\sqrt{2/n_{in}}` (the book's chapter 6).
+    weight_decay_lambda : float
+        L2 weight decay :math:`\\lambda` (the book's chapter 6): the loss gets
+        :math:`\\frac{\\lambda}{2} \\sum_i \\lVert W_i \\rVert^2` (biases excluded)
+        and each gradient :math:`\\lambda W_i`. Default 0 (none).
+    seed : int or None
+        Seed of the host ``numpy.random.default_rng`` that draws the weights.
+    dtype : {"float64", "float32"}
+        Dtype of the parameters.
+
+    Attributes
+    ----------
+    params : dict
+        ``W1, b1, ..., Wn, bn`` on the active backend (biases start at 0).
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> net = dlcore.MultiLayerNet(4, [5, 3], 2, seed=0)
+    >>> [tuple(net.params[k].shape) for k in net.params]
+    [(4, 5), (5,), (5, 3), (3,), (3, 2), (2,)]
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size_list: Sequence[int],
+        output_size: int,
+        *,
+        activation: str = "sigmoid",
+        weight_init_std: float | str = "xavier",
+        weight_decay_lambda: float = 0.0,
+        seed: int | None = None,
+        dtype: str = "float64",
+    ) -> None:
+        self.weight_decay_lambda = _check_decay(weight_decay_lambda)
+        if isinstance(hidden_size_list, (int, str)) or not isinstance(hidden_size_list, Sequence):
+            msg = f"`hidden_size_list` must be a list of layer sizes, got {hidden_size_list!r}"
+            raise TypeError(msg)
+        sizes = [
+            _positive_int(input_size, "input_size"),
+            *(_positive_int(h, "hidden_size_list[i]") for h in hidden_size_list),
+            _positive_int(output_size, "output_size"),
+        ]
+        self.activation = _check_activation(activation)
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        host: dict[str, np.ndarray] = {}
+        for i in range(1, len(sizes)):
+            scale = _init_scale(weight_init_std, sizes[i - 1])
+            host[f"W{i}"] = scale * rng.standard_normal((sizes[i - 1], sizes[i]))
+            host[f"b{i}"] = np.zeros(sizes[i])
+        self.params: dict[str, Any] = self._to_backend(host)
+
+    def _to_backend(self, host: dict[str, np.ndarray]) -> dict[str, Any]:
+        from dlcore.backends import get_backend
+
+        backend = get_backend()
+        return {key: backend.asarray(value, dtype=self.dtype) for key, value in host.items()}
+
+    @property
+    def n_layers(self) -> int:
+        """Number of affine layers ``n`` (keys ``W1 .. Wn``)."""
+        return check_network(self.params, "params")
+
+    def _scores(self, params: dict[str, Any], x: Any) -> Any:
+        n = check_network(params, "params")
+        return self._scores_unchecked(params, check_input(params, x, n), n)
+
+    def _scores_unchecked(self, params: dict[str, Any], x: Any, n: int) -> Any:
+        act = sigmoid if self.activation == "sigmoid" else relu
+        z = x
+        for i in range(1, n):
+            z = act(z @ params[f"W{i}"] + params[f"b{i}"])
+        return z @ params[f"W{n}"] + params[f"b{n}"]
+
+    def predict(self, x: Any) -> Any:
+        """Class probabilities ``softmax(scores)`` for one input (1-D) or a batch (2-D).
+
+        A sigmoid network goes through :func:`dlcore.predict` (and so through a
+        backend's compiled ``"mlp_predict"`` kernel where there is one).
+        """
+        if self.activation == "sigmoid":
+            return _predict_sigmoid_mlp(self.params, x)
+        return softmax(self._scores(self.params, x))
+
+    def loss(self, x: Any, t: Any) -> Any:
+        """Cross-entropy of ``softmax(scores(x))`` against ``t`` (one-hot or labels).
+
+        Notes
+        -----
+        For two layers with sigmoid:
+        ``cross_entropy_error(softmax(sigmoid(x @ W1 + b1) @ W2 + b2), t)``,
+        with the book's :math:`\\delta = 10^{-7}` inside the log; plus
+        :math:`\\frac{\\lambda}{2} \\sum_i \\lVert W_i \\rVert^2` when
+        ``weight_decay_lambda`` is set.
+        """
+        return self._decayed(
+            self.params, cross_entropy_error(softmax(self._scores(self.params, x)), t)
+        )
+
+    def _decayed(self, params: dict[str, Any], loss: Any) -> Any:
+        if not self.weight_decay_lambda:
+            return loss
+        xp = namespace(loss)
+        n = len(params) // 2
+        penalty = sum(xp.sum(params[f"W{i}"] * params[f"W{i}"]) for i in range(1, n + 1))
+        return loss + 0.5 * self.weight_decay_lambda * penalty
+
+    def accuracy(self, x: Any, t: Any) -> float:
+        """Fraction of inputs whose most probable class is the label (a Python float)."""
+        return accuracy_of(self.predict(x), t)
+
+    def numerical_gradient(self, x: Any, t: Any) -> dict[str, Any]:
+        """Gradient of :meth:`loss` for every parameter by central differences (the book's loop).
+
+        Each parameter is perturbed element by element (in place, as the
+        book's ``lambda W: self.loss(x, t)``) with :func:`dlcore.numerical_gradient`.
+        float32 parameters are differentiated on float64 copies (``x`` too),
+        since a float32 central difference with ``h = 1e-4`` is meaningless;
+        the gradients are cast back to the parameters' dtype.
+
+        Returns
+        -------
+        dict
+            Same keys, shapes and dtypes as :attr:`params`.
+        """
+        n = check_network(self.params, "params")
+        x = check_input(self.params, x, n)
+        t = as_array(t, "t", float_default=False)
+        xp = namespace(x, t, *self.params.values())
+        cross_entropy_error(softmax(self._scores_unchecked(self.params, x, n)), t)  # checks t
+        promote = any(v.dtype != xp.float64 for v in self.params.values())
+        work = dict(self.params)
+        if promote:
+            work = {key: xp.astype(value, xp.float64, copy=True) for key, value in work.items()}
+            x = xp.astype(x, xp.float64)
+
+        def loss_at(params: dict[str, Any]) -> Any:
+            # validated once above: the loop only evaluates (shapes cannot change)
+            loss = cross_entropy_error(softmax(self._scores_unchecked(params, x, n)), t)
+            return self._decayed(params, loss)
+
+        grads: dict[str, Any] = {}
+        for key in list(work):
+            original = work[key]
+
+            def f(w: Any, key: str = key) -> Any:
+                work[key] = w  # the same array when perturbed in place (the book's closure)
+                return loss_at(work)
+
+            try:
+                grads[key] = numerical_gradient(f, work[key])
+            finally:
+                work[key] = original
+        return {key: xp.astype(g, self.params[key].dtype) for key, g in grads.items()}
+
+    def gradient(self, x: Any, t: Any) -> dict[str, Any]:
+        """Gradient of :meth:`loss` for every parameter by backpropagation through the layers.
+
+        Returns
+        -------
+        dict
+            Same keys, shapes and dtypes as :attr:`params`.
+        """
+        n = check_network(self.params, "params")
+        x = check_input(self.params, x, n)
+        affines = [Affine(self.params[f"W{i}"], self.params[f"b{i}"]) for i in range(1, n + 1)]
+        activations = [Sigmoid() if self.activation == "sigmoid" else Relu() for _ in range(n - 1)]
+        last = SoftmaxWithLoss()
+        z = x
+        for affine, act in zip(affines[:-1], activations, strict=True):
+            z = act.forward(affine.forward(z))
+        last.forward(affines[-1].forward(z), t)
+        dout = affines[-1].backward(last.backward(1))
+        for affine, act in zip(reversed(affines[:-1]), reversed(activations), strict=True):
+            dout = affine.backward(act.backward(dout))
+        xp = namespace(x, self.params["W1"])
+        grads: dict[str, Any] = {}
+        for i, affine in enumerate(affines, start=1):
+            dw = affine.dW
+            if self.weight_decay_lambda:
+                dw = dw + self.weight_decay_lambda * self.params[f"W{i}"]
+            for key, g in ((f"W{i}", dw), (f"b{i}", affine.db)):
+                want = self.params[key].dtype
+                grads[key] = g if g.dtype == want else xp.astype(g, want)
+        return grads
+
+
+def _check_decay(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        msg = f"`weight_decay_lambda` must be a non-negative number, got {value!r}"
+        raise ValueError(msg)
+    return float(value)
+
+
+def _init_scale(weight_init_std: float | str, fan_in: int) -> float:
+    if isinstance(weight_init_std, str):
+        key = weight_init_std.lower()
+        if key in ("xavier", "sigmoid"):
+            return math.sqrt(1.0 / fan_in)
+        if key in ("he", "relu"):
+            return math.sqrt(2.0 / fan_in)
+        msg = f"`weight_init_std` must be a number, 'xavier' or 'he', got {weight_init_std!r}"
+        raise ValueError(msg)
+    if (
+        isinstance(weight_init_std, bool)
+        or not isinstance(weight_init_std, (int, float))
+        or not math.isfinite(weight_init_std)
+        or weight_init_std <= 0
+    ):
+        msg = f"`weight_init_std` must be a positive number, got {weight_init_std!r}"
+        raise ValueError(msg)
+    return float(weight_init_std)

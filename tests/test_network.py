@@ -1,0 +1,171 @@
+"""Forward networks: the book's 3-layer demo, predict of any depth, input checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import assert_close
+
+import dlcore
+
+# The book's section 3.4.3 prints this for x = [1.0, 0.5].
+BOOK_DEMO_OUTPUT = np.array([0.31682708, 0.69627909])
+
+
+def _ref_sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _ref_predict(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """NumPy float64 reference: sigmoid hidden layers, softmax output."""
+    n = len(network) // 2
+    z = x.astype(np.float64)
+    for i in range(1, n):
+        z = _ref_sigmoid(z @ network[f"W{i}"] + network[f"b{i}"])
+    a = z @ network[f"W{n}"] + network[f"b{n}"]
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _random_network(rng: np.random.Generator, sizes: list[int]) -> dict[str, np.ndarray]:
+    net = {}
+    for i in range(1, len(sizes)):
+        net[f"W{i}"] = rng.standard_normal((sizes[i - 1], sizes[i]))
+        net[f"b{i}"] = rng.standard_normal(sizes[i])
+    return net
+
+
+def _on(backend: dlcore.Backend, net: dict[str, np.ndarray], dtype: str = "float64") -> Any:
+    return {k: backend.asarray(v, dtype=dtype) for k, v in net.items()}
+
+
+def test_book_demo_forward(backend: dlcore.Backend) -> None:
+    network = dlcore.init_network()
+    assert backend.owns(network["W1"])
+    y = dlcore.forward(network, backend.asarray([1.0, 0.5]))
+    assert_close(y, BOOK_DEMO_OUTPUT, rtol=0, atol=5e-9)
+
+
+def test_book_demo_predict_is_softmax_of_forward(backend: dlcore.Backend) -> None:
+    network = dlcore.init_network()
+    y = dlcore.predict(network, backend.asarray([1.0, 0.5]))
+    e = np.exp(BOOK_DEMO_OUTPUT)
+    assert_close(y, e / e.sum(), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("sizes", [[6, 3], [6, 5, 3], [6, 5, 4, 3], [6, 4, 5, 4, 2]])
+def test_predict_any_depth_matches_numpy_reference(
+    backend: dlcore.Backend, rng: np.random.Generator, sizes: list[int]
+) -> None:
+    host = _random_network(rng, sizes)
+    x = rng.standard_normal((7, sizes[0]))
+    y = dlcore.predict(_on(backend, host), backend.asarray(x))
+    assert tuple(y.shape) == (7, sizes[-1])
+    assert_close(y, _ref_predict(host, x))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_predict_single_vs_batch_identical(
+    backend: dlcore.Backend, rng: np.random.Generator, dtype: str
+) -> None:
+    # Identical up to rounding: BLAS computes x @ W with a matrix-vector kernel for one
+    # image and a matrix-matrix kernel for a batch, which sum in different orders, so
+    # NumPy itself does not give bit-identical rows. A few hundred ulps at most.
+    rtol = 1000 * float(np.finfo(dtype).eps)
+    host = _random_network(rng, [784, 50, 100, 10])
+    net = _on(backend, host, dtype)
+    x = rng.random((5, 784))
+    batch = dlcore.to_numpy(dlcore.predict(net, backend.asarray(x, dtype=dtype)))
+    assert batch.dtype == np.dtype(dtype)
+    for i in range(5):
+        single = dlcore.to_numpy(dlcore.predict(net, backend.asarray(x[i], dtype=dtype)))
+        assert single.shape == (10,)
+        np.testing.assert_allclose(single, batch[i], rtol=rtol, atol=0)
+
+
+def test_predict_keeps_float32(backend: dlcore.Backend, rng: np.random.Generator) -> None:
+    host = {k: v.astype(np.float32) for k, v in _random_network(rng, [4, 3, 2]).items()}
+    x = rng.random(4).astype(np.float32)
+    y = dlcore.predict(_on(backend, host, "float32"), backend.asarray(x))
+    assert y.dtype == backend.xp.float32
+    assert_close(y, _ref_predict(host, x))
+
+
+def _zeros_net(sizes: list[int]) -> dict[str, np.ndarray]:
+    net = {}
+    for i in range(1, len(sizes)):
+        net[f"W{i}"] = np.zeros((sizes[i - 1], sizes[i]))
+        net[f"b{i}"] = np.zeros(sizes[i])
+    return net
+
+
+def test_wrong_feature_count_names_w1_and_shapes() -> None:
+    net = _zeros_net([784, 50, 10])
+    with pytest.raises(ValueError) as info:
+        dlcore.predict(net, np.zeros((10, 783)))
+    assert str(info.value) == (
+        "`x` must have 784 features per image (W1 has shape (784, 50)), got shape (10, 783)"
+    )
+
+
+def test_wrong_rank_says_how_to_flatten() -> None:
+    net = _zeros_net([784, 50, 10])
+    with pytest.raises(ValueError, match=r"got shape \(2, 28, 28\).*reshape\(N, 784\)"):
+        dlcore.predict(net, np.zeros((2, 28, 28)))
+
+
+def test_missing_and_unexpected_keys_are_named() -> None:
+    net = _zeros_net([4, 3, 2])
+    del net["b2"]
+    with pytest.raises(ValueError, match=r"missing: \['b2'\]"):
+        dlcore.predict(net, np.zeros(4))
+    net = _zeros_net([4, 3, 2])
+    net["bias"] = np.zeros(2)
+    with pytest.raises(ValueError, match=r"unexpected: \['bias'\]"):
+        dlcore.predict(net, np.zeros(4))
+
+
+def test_layers_that_do_not_chain_name_the_layer() -> None:
+    net = _zeros_net([4, 3, 2])
+    net["W2"] = np.zeros((5, 2))
+    with pytest.raises(ValueError) as info:
+        dlcore.predict(net, np.zeros(4))
+    assert "`network['W2']` must have 3 rows" in str(info.value)
+    assert "W1 has shape (4, 3)" in str(info.value)
+    assert "got shape (5, 2)" in str(info.value)
+    net = _zeros_net([4, 3, 2])
+    net["b1"] = np.zeros(4)
+    with pytest.raises(ValueError, match=r"`network\['b1'\]` must have 3 entries"):
+        dlcore.predict(net, np.zeros(4))
+    net = _zeros_net([4, 3, 2])
+    net["b2"] = np.zeros((1, 2))
+    with pytest.raises(ValueError, match=r"`network\['b2'\]` must be a 1-D bias vector"):
+        dlcore.predict(net, np.zeros(4))
+
+
+def test_dtype_and_type_errors() -> None:
+    net = _zeros_net([4, 3, 2])
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        dlcore.predict(net, np.zeros(4, dtype=np.int64))
+    with pytest.raises(TypeError, match="must be a dict"):
+        dlcore.predict([np.zeros((4, 2))], np.zeros(4))
+    bad = dict(net, W1=np.zeros((4, 3), dtype=np.int32))
+    with pytest.raises(TypeError, match=r"`network\['W1'\]` must have a floating-point dtype"):
+        dlcore.predict(bad, np.zeros(4))
+
+
+def test_mixed_libraries_are_refused() -> None:
+    xps = pytest.importorskip("array_api_strict")
+    net = _zeros_net([4, 3, 2])
+    with pytest.raises(TypeError, match="different libraries"):
+        dlcore.predict(net, xps.zeros(4))
+
+
+def test_python_list_input_uses_active_backend() -> None:
+    network = dlcore.init_network()
+    np.testing.assert_allclose(
+        dlcore.to_numpy(dlcore.forward(network, [1.0, 0.5])), BOOK_DEMO_OUTPUT, atol=5e-9
+    )
+
