@@ -34,7 +34,9 @@ FIGURES = {
         "ch04_numerical_diff.png",
         "ch04_gradient_field.png",
         "ch04_gradient_descent.png",
+        "ch04_training.png",
     ],
+    "ch05_backprop": ["ch05_computational_graph.png", "ch05_gradient_check.png"],
 }
 
 try:
@@ -212,6 +214,40 @@ def test_ch04_learning(backend, tmp_path, monkeypatch, capsys):
         [[0.21924763, 0.14356247, -0.36281009], [0.32887144, 0.2153437, -0.54421514]],
         atol=5e-7,
     )
+    # Section 4.5 (quick: 300 iterations on 1,000 images): an untrained net with small
+    # weights outputs a near-uniform softmax, so the first loss is about ln(10); it falls.
+    assert number(text, "first mini-batch loss") == pytest.approx(np.log(10), abs=0.05)
+    assert number(text, "last mini-batch loss") < number(text, "first mini-batch loss") - 0.3
+    assert number(text, "final test accuracy") > 0.3  # chance is 0.1
+    assert "iteration   300: train acc" in text
+
+
+# -- chapter 5 -----------------------------------------------------------------------
+
+
+def test_ch05_backprop(backend, tmp_path, monkeypatch, capsys):
+    text = run_example("ch05_backprop", backend, tmp_path, monkeypatch, capsys)
+    # Section 5.4.1: two apples at 100, 10% tax.
+    book_apple = {"price": 220.0, "dapple": 2.2, "dapple_num": 110.0, "dtax": 200.0}
+    for name, expected in book_apple.items():
+        assert number(text, f"apple: {name}") == pytest.approx(expected, rel=1e-12)
+    # Section 5.4.2: and three oranges at 150.
+    book = {
+        "price": 715.0,
+        "dApple": 2.2,
+        "dApple_num": 110.0,
+        "dOrange": 3.3,
+        "dOrange_num": 165.0,
+        "dTax": 650.0,
+    }
+    for name, expected in book.items():
+        assert number(text, name) == pytest.approx(expected, rel=1e-12)
+    # Section 5.7.3: backprop agrees with the numerical gradient down to the floor that the
+    # book's delta = 1e-7 in the cross-entropy puts under it (about 1e-7 here).
+    rows = re.findall(r"^(\w+): mean \|backprop - numerical\| = (\S+), max = (\S+)$", text, re.M)
+    assert [r[0] for r in rows] == ["W1", "b1", "W2", "b2"]
+    for _, mean, mx in rows:
+        assert float(mean) <= float(mx) < 1e-6
 
 
 # -- the command line ------------------------------------------------------------------
