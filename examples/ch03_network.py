@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         x = s.array(np.array([1.0, 0.5]))
         y = forward_by_hand(s, x)
         s.show("forward pass, y", y)
+        network = dl.init_network()  # the same weights, on the active backend
+        s.show("dl.forward(dl.init_network(), x)", dl.forward(network, x))
+        batch = s.array(np.array([[1.0, 0.5], [1.0, 0.5], [0.0, 0.0]]))
+        s.show("a batch of 3 inputs, dl.forward", dl.forward(network, batch))
 
         s.section("Identity vs softmax output (book 3.5.1)")
         a = s.array(np.array([0.3, 2.9, 4.0]))

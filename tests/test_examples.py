@@ -151,7 +151,12 @@ def test_ch03_network(backend, tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(array(text, "Y = X @ W"), [5, 11, 17])
     assert "A @ C with shapes (2, 3) @ (2, 2) fails" in text
     # The book's 3-layer network, section 3.4.3.
-    np.testing.assert_allclose(array(text, "forward pass, y"), [0.31682708, 0.69627909], atol=5e-9)
+    book_y = [0.31682708, 0.69627909]
+    np.testing.assert_allclose(array(text, "forward pass, y"), book_y, atol=5e-9)
+    np.testing.assert_allclose(array(text, "dl.forward(dl.init_network(), x)"), book_y, atol=5e-9)
+    np.testing.assert_allclose(
+        array(text, "a batch of 3 inputs, dl.forward")[:2], [book_y, book_y], atol=5e-9
+    )
     # Section 3.5.1 and 3.5.2.
     np.testing.assert_allclose(
         array(text, "softmax(a)"), [0.01821127, 0.24519181, 0.73659691], atol=5e-9
