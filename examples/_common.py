@@ -47,9 +47,12 @@ def parse_args(
     parser.add_argument(
         "--backend",
         default=default_backend,
+        metavar="NAME",
         help="array backend: numpy, numba, array_api_strict, cupy, torch, jax, ...",
     )
-    parser.add_argument("--out", type=Path, default=Path("figures"), help="directory for PNGs")
+    parser.add_argument(
+        "--out", type=Path, default=Path("figures"), metavar="DIR", help="directory for PNGs"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     if extra is not None:
         extra(parser)
