@@ -55,7 +55,8 @@ def gradient_check(net: Any, x: Any, t: Any) -> dict[str, dict[str, float]]:
     >>> import numpy as np, dlcore
     >>> rng = np.random.default_rng(0)
     >>> net = dlcore.TwoLayerNet(4, 5, 3, weight_init_std=1.0, seed=0)
-    >>> diff = dlcore.gradient_check(net, rng.standard_normal((8, 4)), np.arange(8) % 3)
+    >>> x, t = dlcore.asarray(rng.standard_normal((8, 4))), dlcore.asarray(np.arange(8) % 3)
+    >>> diff = dlcore.gradient_check(net, x, t)
     >>> sorted(diff), max(d["max"] for d in diff.values()) < 1e-6
     (['W1', 'W2', 'b1', 'b2'], True)
     """

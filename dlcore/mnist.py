@@ -173,18 +173,19 @@ def _verify(arrays: Arrays, parts: Iterable[str], origin: str) -> None:
 
 
 def _read_npz(data: str | os.PathLike[str] | IO[bytes], keys: Sequence[str], origin: str) -> Arrays:
+    """The arrays ``keys`` of an .npz, never unpickled; read errors become verification errors."""
     try:
         with np.load(data, allow_pickle=False) as z:
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                msg = f"{origin}: missing arrays {missing} (has {z.files})"
-                raise MnistVerificationError(msg)
-            return {k: z[k] for k in keys}
+            arrays = {k: z[k] for k in keys if k in z.files}
+            files = z.files
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        if isinstance(exc, MnistVerificationError):
-            raise
         msg = f"{origin}: unreadable ({type(exc).__name__}: {exc})"
         raise MnistVerificationError(msg) from None
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        msg = f"{origin}: missing arrays {missing} (has {files})"
+        raise MnistVerificationError(msg)
+    return arrays
 
 
 # --------------------------------------------------------------------------- locations

@@ -9,7 +9,10 @@ the generic Array-API code by a compiled kernel (``"mlp_predict"``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
+
+from array_api_compat import is_numpy_array
 
 from ._array import as_array, check_float, is_float_dtype, namespace
 from .activations import identity_function, sigmoid, softmax
@@ -57,6 +60,42 @@ def init_network() -> dict[str, Any]:
     return {key: backend.asarray(value, dtype="float64") for key, value in values.items()}
 
 
+_NAMESPACES: dict[type, Any] = {}
+
+
+def _common_namespace(arrays: list[Any]) -> Any:
+    """``namespace(*arrays)``, cheaply when all arrays have one type (the hot path).
+
+    The namespace of an array type is looked up once and cached; arrays of
+    mixed types (or unknown ones) go through :func:`dlcore._array.namespace`,
+    which raises the clear mixed-library/device error.
+    """
+    kind = type(arrays[0])
+    if all(type(a) is kind for a in arrays):
+        xp = _NAMESPACES.get(kind)
+        if xp is None:
+            xp = namespace(*arrays)
+            if is_numpy_array(arrays[0]):  # devices cannot differ: safe to cache
+                _NAMESPACES[kind] = xp
+        return xp
+    return namespace(*arrays)
+
+
+_FLOAT: dict[tuple[int, Any], bool] = {}
+
+
+def _is_float(xp: Any, dtype: Any) -> bool:
+    """``is_float_dtype`` with a cache (``xp.isdtype`` costs microseconds per call)."""
+    key = (id(xp), dtype)
+    try:
+        return _FLOAT[key]
+    except (KeyError, TypeError):
+        result = is_float_dtype(xp, dtype)
+        with suppress(TypeError):  # an unhashable dtype is just not cached
+            _FLOAT[key] = result
+        return result
+
+
 def check_network(network: Any, name: str = "network") -> int:
     """Check that ``network`` is a dict ``W1, b1, ..., Wn, bn`` that chains; return ``n``.
 
@@ -93,8 +132,7 @@ def check_network(network: Any, name: str = "network") -> int:
             f"{sorted(map(str, network))})"
         )
         raise ValueError(msg)
-    arrays = [network[key] for key in expected]
-    xp = namespace(*arrays)
+    xp = _common_namespace([network[key] for key in expected])
     previous = None
     for i in range(1, n + 1):
         w, b = network[f"W{i}"], network[f"b{i}"]
@@ -107,7 +145,7 @@ def check_network(network: Any, name: str = "network") -> int:
                 what = "a 2-D (inputs, outputs) matrix" if ndim == 2 else "a 1-D bias vector"
                 msg = f"`{name}['{key}']` must be {what}, got shape {tuple(shape)}"
                 raise ValueError(msg)
-            if not is_float_dtype(xp, value.dtype):
+            if not _is_float(xp, value.dtype):
                 msg = (
                     f"`{name}['{key}']` must have a floating-point dtype, got {value.dtype}; "
                     f"convert it, e.g. dlcore.asarray(w, dtype='float32')"
@@ -134,8 +172,9 @@ def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
     """Validate ``x`` against ``W1`` (rank, features, dtype, library); return it as an array."""
     x = as_array(x, "x")
     w1 = network["W1"]
-    xp = namespace(x, w1, network[f"W{n}"])
-    check_float(xp, x, "x")
+    xp = _common_namespace([x, w1])
+    if not _is_float(xp, x.dtype):
+        check_float(xp, x, "x")  # raises the message that says how to convert
     if x.ndim not in (1, 2):
         msg = (
             f"`x` must be one image (1-D, {w1.shape[0]} features) or a batch (2-D, N x "
@@ -175,8 +214,9 @@ def forward(network: Mapping[str, Any], x: Any) -> Any:
     Examples
     --------
     >>> import numpy as np, dlcore
-    >>> network = {k: np.asarray(v) for k, v in dlcore.init_network().items()}
-    >>> dlcore.forward(network, np.array([1.0, 0.5]))
+    >>> network = dlcore.init_network()
+    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
+    >>> dlcore.to_numpy(dlcore.forward(network, x))
     array([0.31682708, 0.69627909])
     """
     n = check_network(network)
@@ -219,8 +259,9 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     Examples
     --------
     >>> import numpy as np, dlcore
-    >>> network = {k: np.asarray(v) for k, v in dlcore.init_network().items()}
-    >>> dlcore.predict(network, np.array([1.0, 0.5]))
+    >>> network = dlcore.init_network()
+    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
+    >>> dlcore.to_numpy(dlcore.predict(network, x))
     array([0.40625907, 0.59374093])
     """
     n = check_network(network)

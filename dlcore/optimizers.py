@@ -124,7 +124,7 @@ class AdaGrad(Optimizer):
     >>> params = {"W": np.array([1.0])}
     >>> AdaGrad(lr=0.5).update(params, {"W": np.array([2.0])})
     >>> params["W"]  # 1 - 0.5 * 2 / (2 + 1e-7)
-    array([0.00000005])
+    array([0.50000002])
     """
 
     def __init__(self, lr: float = 0.01) -> None:

@@ -21,7 +21,7 @@ from array_api_compat import device
 from ._array import namespace
 from .optimizers import Optimizer, get_optimizer
 
-__all__ = ["plot_history", "train"]
+__all__ = ["plot_history", "shift_images", "train"]
 
 
 def _count(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -58,6 +58,7 @@ def train(
     seed: int = 0,
     progress: bool = True,
     eval_every_epoch: bool = True,
+    augment_shift: int = 0,
 ) -> dict[str, Any]:
     """Train ``network`` with mini-batch gradient descent (backprop gradients).
 
@@ -87,6 +88,14 @@ def train(
         Measure train and test accuracy every epoch (every
         ``max(N / batch_size, 1)`` iterations, from iteration 0, as the book).
         The accuracy after the last update is always measured.
+    augment_shift : int
+        Data augmentation (off by default): translate each training image of
+        a batch by a random whole number of pixels in ``[-k, k]`` along each
+        axis, filling with zeros. Needs square images (784 = 28 x 28
+        features). The shifts are drawn with the same host generator, after
+        the batch indices, and applied on the host, so a run stays
+        reproducible on every backend (the batch is then moved to the
+        backend; the test set is never shifted).
 
     Returns
     -------
@@ -102,6 +111,7 @@ def train(
     >>> import numpy as np, dlcore
     >>> rng = np.random.default_rng(0)
     >>> x = rng.standard_normal((200, 2)); t = (x[:, 0] > 0).astype(np.int64)
+    >>> x, t = dlcore.asarray(x), dlcore.asarray(t)  # onto the active backend, like the net
     >>> net = dlcore.TwoLayerNet(2, 8, 2, weight_init_std=0.5, seed=0)
     >>> h = dlcore.train(net, x, t, x, t, iters_num=300, batch_size=20, lr=0.5, progress=False)
     >>> h["test_acc"][-1] > 0.9
@@ -133,6 +143,17 @@ def train(
     iter_per_epoch = max(train_size / batch_size, 1)
     rng = np.random.default_rng(seed)
     where = device(x_train)
+    shift = _count(augment_shift, "augment_shift", minimum=0)
+    x_host, side = None, 0
+    if shift:
+        side = math.isqrt(int(x_train.shape[1]))
+        if side * side != x_train.shape[1] or shift >= side:
+            msg = (
+                f"`augment_shift` needs square images (e.g. 784 = 28 x 28 features) and a "
+                f"shift below their side, got {int(x_train.shape[1])} features and {shift}"
+            )
+            raise ValueError(msg)
+        x_host = backend.to_numpy(x_train)
 
     history: dict[str, Any] = {
         "loss": [],
@@ -144,6 +165,7 @@ def train(
         "lr": getattr(opt, "lr", lr),
         "batch_size": batch_size,
         "seed": int(seed),
+        "augment_shift": shift,
     }
     pending: list[Any] = []  # losses still on the device, copied in one go per epoch
 
@@ -171,8 +193,14 @@ def train(
             if eval_every_epoch and i >= next_eval:
                 evaluate(i)
                 next_eval += iter_per_epoch
-            batch_mask = xp.asarray(rng.choice(train_size, batch_size), device=where)
-            x_batch = xp.take(x_train, batch_mask, axis=0)
+            indices = rng.choice(train_size, batch_size)
+            batch_mask = xp.asarray(indices, device=where)
+            if x_host is None:
+                x_batch = xp.take(x_train, batch_mask, axis=0)
+            else:
+                offsets = rng.integers(-shift, shift + 1, size=(2, batch_size))
+                shifted = shift_images(x_host[indices], side, offsets[0], offsets[1])
+                x_batch = xp.asarray(shifted, device=where)
             t_batch = xp.take(t_train, batch_mask, axis=0)
             grads = network.gradient(x_batch, t_batch)
             opt.update(network.params, grads)
@@ -187,6 +215,30 @@ def train(
             bar.close()
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+def shift_images(x: np.ndarray, side: int, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Translate each flattened ``side x side`` image ``x[i]`` by ``(dy[i], dx[i])`` pixels.
+
+    Pixels shifted in from outside are 0; the dtype is kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.training import shift_images
+    >>> img = np.arange(9.0).reshape(1, 9)
+    >>> shift_images(img, 3, np.array([1]), np.array([-1])).reshape(3, 3)
+    array([[0., 0., 0.],
+           [1., 2., 0.],
+           [4., 5., 0.]])
+    """
+    n = x.shape[0]
+    k = int(max(np.max(np.abs(dy)), np.max(np.abs(dx)), 0)) if n else 0
+    padded = np.pad(x.reshape(n, side, side), ((0, 0), (k, k), (k, k)))
+    rows = (k - dy)[:, None] + np.arange(side)
+    cols = (k - dx)[:, None] + np.arange(side)
+    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.reshape(n, side * side)
 
 
 def _progress(total: int, enabled: bool) -> tuple[Any, Any]:

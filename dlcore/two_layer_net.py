@@ -58,7 +58,7 @@ class TwoLayerNet(MultiLayerNet):
     >>> net = dlcore.TwoLayerNet(input_size=784, hidden_size=100, output_size=10, seed=0)
     >>> {k: tuple(v.shape) for k, v in net.params.items()}
     {'W1': (784, 100), 'b1': (100,), 'W2': (100, 10), 'b2': (10,)}
-    >>> net.predict(np.zeros((3, 784))).shape
+    >>> tuple(net.predict(dlcore.asarray(np.zeros((3, 784)))).shape)
     (3, 10)
     """
 

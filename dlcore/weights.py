@@ -10,7 +10,7 @@ file's first bytes, not its name.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -64,7 +64,10 @@ def save_weights(network: Mapping[str, Any], path: str | os.PathLike[str]) -> Pa
     if not folder.is_dir():
         msg = f"cannot save weights to {str(target)!r}: the folder {str(folder)!r} does not exist"
         raise FileNotFoundError(msg)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    tmp_name = folder / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    # O_EXCL: never clobber another writer's file; mode 0o666 minus the umask, like any
+    # new file (tempfile.mkstemp would make it 0600)
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **host)  # type: ignore[arg-type]

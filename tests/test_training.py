@@ -165,3 +165,47 @@ def test_cli_gradcheck_synthetic(capsys: pytest.CaptureFixture[str]) -> None:
     assert [line.split(":")[0] for line in out[1:]] == ["W1", "b1", "W2", "b2"]
     worst = max(float(line.split("max")[1]) for line in out[1:])
     assert worst < 1e-6  # the delta floor (see dlcore.gradient_check)
+
+
+def test_shift_images_matches_padded_roll(rng: np.random.Generator) -> None:
+    from dlcore.training import shift_images
+
+    x = rng.random((5, 16))
+    dy, dx = np.array([0, 1, -1, 2, -2]), np.array([0, -1, 2, 1, 0])
+    got = shift_images(x, 4, dy, dx).reshape(5, 4, 4)
+    for i in range(5):
+        padded = np.pad(x[i].reshape(4, 4), 4)
+        expected = np.roll(padded, (dy[i], dx[i]), axis=(0, 1))[4:8, 4:8]
+        np.testing.assert_array_equal(got[i], expected)
+
+
+def test_augmented_training_is_reproducible_on_every_backend(backend: dlcore.Backend) -> None:
+    rng = np.random.default_rng(1)
+    x, t = rng.random((60, 16)), np.arange(60) % 2
+
+    def run(name: str) -> np.ndarray:
+        with dlcore.use_backend(name) as b:
+            net = dlcore.TwoLayerNet(16, 5, 2, weight_init_std=0.1, seed=0)
+            xs, ts = b.asarray(x), b.asarray(t)
+            h = dlcore.train(
+                net, xs, ts, xs, ts, iters_num=8, batch_size=10, progress=False, augment_shift=1
+            )
+            assert h["augment_shift"] == 1
+            return dlcore.to_numpy(net.params["W1"])
+
+    reference, got = run("numpy"), run(backend.name)
+    if backend.name in ("numpy", "numba"):
+        np.testing.assert_array_equal(got, reference)
+    else:
+        np.testing.assert_allclose(got, reference, rtol=1e-9, atol=1e-12)
+    with dlcore.use_backend("numpy"):
+        plain = dlcore.TwoLayerNet(16, 5, 2, weight_init_std=0.1, seed=0)
+        dlcore.train(plain, x, t, x, t, iters_num=8, batch_size=10, progress=False)
+    assert not np.array_equal(dlcore.to_numpy(plain.params["W1"]), reference)
+
+
+def test_augment_shift_needs_square_images() -> None:
+    x, t = _blobs()
+    net = dlcore.TwoLayerNet(6, 4, 3, seed=0)
+    with pytest.raises(ValueError, match=r"needs square images .* got 6 features and 1"):
+        dlcore.train(net, x, t, x, t, augment_shift=1, progress=False)

@@ -29,6 +29,7 @@ def test_npz_round_trip(
     path = dlcore.save_weights({k: backend.asarray(v) for k, v in host.items()}, tmp_path / "w")
     assert path == tmp_path / "w"  # written exactly there, no suffix added
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]  # no temporary file left
+    assert path.stat().st_mode & 0o044  # readable like any new file (not mkstemp's 0600)
     loaded = dlcore.load_weights(path)
     assert list(loaded) == ["W1", "b1", "W2", "b2"]
     for key, value in loaded.items():

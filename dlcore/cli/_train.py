@@ -55,6 +55,13 @@ def register(sub: Any) -> None:
         metavar="LAMBDA",
         help="L2 weight decay lambda (the book's chapter 6; default 0, needs 2+ hidden layers)",
     )
+    p.add_argument(
+        "--augment-shift",
+        type=int,
+        default=0,
+        metavar="PIXELS",
+        help="shift each training image by up to this many pixels at random (default 0: off)",
+    )
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and batches")
     p.add_argument("--plot", metavar="PNG", help="save the training curves here")
@@ -161,6 +168,7 @@ def _train(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             seed=args.seed,
             progress=not args.no_progress,
+            augment_shift=args.augment_shift,
         )
     seconds = history["seconds"]
     per_10k = seconds / iters * 10000 if iters else float("nan")
