@@ -30,6 +30,7 @@ FIGURES = {
     "ch02_perceptron": ["ch02_gates.png", "ch02_xor.png"],
     "ch03_activations": ["ch03_activations.png", "ch03_step_vs_sigmoid.png"],
     "ch03_network": ["ch03_identity_vs_softmax.png"],
+    "ch03_mnist": ["ch03_mnist_digits.png", "ch03_mnist_speed.png"],
     "ch04_learning": [
         "ch04_numerical_diff.png",
         "ch04_gradient_field.png",
@@ -171,6 +172,29 @@ def test_ch03_network(backend, tmp_path, monkeypatch, capsys):
         assert "overflow encountered in exp" in text
 
 
+def test_ch03_mnist(backend, tmp_path, monkeypatch, capsys):
+    text = run_example("ch03_mnist", backend, tmp_path, monkeypatch, capsys)
+    assert "x_test: shape (10000, 784)" in text
+    # The first labels of the standard t10k file.
+    first = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0, 1, 5, 9, 7, 3, 4, 9, 6, 6, 5, 4, 0, 7, 4]
+    np.testing.assert_array_equal(array(text, "labels of the first 32")[: len(first)], first)
+    assert number(text, "images") == 500
+    single = number(text, "accuracy, image by image")
+    batched = number(text, "accuracy, batches of 100")
+    assert single == batched  # the same network on the same images
+    assert single >= 0.95  # the book's sample network reaches 0.9352; dlcore's ships >= 0.975
+    assert number(text, "images/s, image by image") > 0
+    assert number(text, "images/s, batches of 100") > 0
+
+
+def test_ch03_mnist_rejects_a_bad_batch_size(monkeypatch, capsys):
+    module = load("ch03_mnist", monkeypatch)
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--batch-size", "0"])
+    assert exc.value.code == 2
+    assert "expected a positive integer, got '0'" in capsys.readouterr().err
+
+
 # -- chapter 4 -----------------------------------------------------------------------
 
 
@@ -275,6 +299,16 @@ def test_backend_defaults_to_the_environment(monkeypatch):
     monkeypatch.delenv("DLCORE_BACKEND")
     args = common.parse_args(None, ["--quick", "--out", "somewhere"])
     assert (args.backend, args.quick, args.out) == ("numpy", True, Path("somewhere"))
+
+
+def test_readme_lists_every_example_and_figure():
+    scripts = sorted(p.stem for p in EXAMPLES.glob("ch*.py"))
+    assert scripts == sorted(FIGURES)
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    for name, figures in FIGURES.items():
+        assert f"`{name}.py`" in readme
+        for fig in figures:
+            assert f"`{fig}`" in readme
 
 
 def test_script_runs_as_a_program(tmp_path):
