@@ -193,3 +193,26 @@ def test_sample_network_accuracy_on_mnist_test(backend: dlcore.Backend) -> None:
     y = dlcore.predict(dlcore.load_sample_network(), x)
     accuracy = float(np.mean(dlcore.to_numpy(y).argmax(axis=1) == dlcore.to_numpy(t)))
     assert accuracy >= 0.975
+
+
+def test_predict_defers_to_backend_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    network = _zeros_net([4, 3, 2])
+    x = np.ones((2, 4))
+    calls: list[tuple[Any, Any]] = []
+    sentinel = np.full((2, 2), 7.0)
+
+    def kernel(net: Any, inp: Any) -> Any:
+        calls.append((net, inp))
+        return sentinel if len(calls) == 1 else NotImplemented
+
+    backend = dlcore.get_backend("numpy")
+    monkeypatch.setattr(
+        backend, "get_kernel", lambda name: kernel if name == "mlp_predict" else None
+    )
+    with dlcore.use_backend("numpy"):
+        assert dlcore.predict(network, x) is sentinel  # the kernel's result is used
+        np.testing.assert_array_equal(dlcore.predict(network, x), np.full((2, 2), 0.5))
+        # validation comes first
+        with pytest.raises(ValueError, match="must have 4 features per image"):
+            dlcore.predict(network, np.ones((2, 5)))
+    assert len(calls) == 2

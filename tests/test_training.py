@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,13 @@ import pytest
 
 import dlcore
 from dlcore.cli import main
+
+
+@pytest.fixture
+def on_numpy() -> Iterator[None]:
+    """Make NumPy the active backend (the test passes NumPy arrays to new networks)."""
+    with dlcore.use_backend("numpy"):
+        yield
 
 
 def _blobs(n: int = 300, d: int = 6, classes: int = 3, seed: int = 5) -> tuple[Any, Any]:
@@ -69,6 +77,7 @@ def test_history_follows_the_book_epochs() -> None:
     assert history["eval_iters"] == [20]
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_train_input_errors() -> None:
     x, t = _blobs()
     net = dlcore.TwoLayerNet(6, 8, 3, seed=0)
@@ -204,6 +213,7 @@ def test_augmented_training_is_reproducible_on_every_backend(backend: dlcore.Bac
     assert not np.array_equal(dlcore.to_numpy(plain.params["W1"]), reference)
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_augment_shift_needs_square_images() -> None:
     x, t = _blobs()
     net = dlcore.TwoLayerNet(6, 4, 3, seed=0)
