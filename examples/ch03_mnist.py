@@ -1,0 +1,147 @@
+"""Chapter 3, MNIST inference: a few digits, and the sample network image by image vs in batches.
+
+Book sections 3.6.1 (the MNIST data set; here the 10,000 test images that
+ship with dlcore, so nothing is downloaded), 3.6.2 (inference with a trained
+network; dlcore ships its own 784-50-100-10 sigmoid network, trained by
+dlcore, where the book ships ``sample_weight.pkl``) and 3.6.3 (batch
+processing: the same accuracy, many more images per second).
+
+    python examples/ch03_mnist.py [--backend numba] [--out figures] [--quick] [--batch-size 100]
+
+Figures: ch03_mnist_digits.png (the first 32 test digits with label and
+prediction), ch03_mnist_speed.png (images/s image by image vs in batches).
+"""
+
+from __future__ import annotations
+
+import argparse
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+from _common import Session, parse_args, positive_int, session
+
+import dlcore as dl
+
+
+def extra_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=100, metavar="N", help="images per batch"
+    )
+
+
+def image_by_image(s: Session, network: Any, x: Any, labels: np.ndarray) -> tuple[int, float]:
+    """The book's first loop: predict one image, compare its argmax with the label."""
+    xp = s.xp
+    hits = 0
+    start = perf_counter()
+    for i in range(labels.size):
+        y = dl.predict(network, x[i, ...])
+        if int(xp.argmax(y)) == int(labels[i]):
+            hits += 1
+    s.backend.synchronize()
+    return hits, perf_counter() - start
+
+
+def in_batches(s: Session, network: Any, x: Any, t: Any, batch_size: int) -> tuple[int, float]:
+    """The book's batch loop: predict ``batch_size`` images at once, count matches on the device."""
+    xp = s.xp
+    n = int(x.shape[0])
+    hits = 0
+    start = perf_counter()
+    for i in range(0, n, batch_size):
+        y = dl.predict(network, x[i : i + batch_size, ...])
+        p = xp.argmax(y, axis=1)
+        hits += int(xp.sum(xp.astype(p == t[i : i + batch_size], xp.int64)))
+    s.backend.synchronize()
+    return hits, perf_counter() - start
+
+
+def plot_digits(s: Session, x: Any, labels: np.ndarray, predicted: np.ndarray) -> None:
+    plt = s.plt
+    if plt is None:
+        return
+    images = dl.to_numpy(x).reshape(-1, 28, 28)
+    rows, cols = 4, 8
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5))
+    for k, ax in enumerate(axes.ravel()):
+        ax.imshow(images[k], cmap="gray_r")
+        ok = predicted[k] == labels[k]
+        ax.set_title(
+            f"{labels[k]} → {predicted[k]}", fontsize=10, color="tab:green" if ok else "tab:red"
+        )
+        ax.axis("off")
+    fig.suptitle("MNIST test images: label → sample network's prediction")
+    fig.tight_layout()
+    s.save(fig, "ch03_mnist_digits.png")
+
+
+def plot_speed(s: Session, results: dict[str, tuple[float, float]]) -> None:
+    """``results``: name -> (images per second, accuracy)."""
+    plt = s.plt
+    if plt is None:
+        return
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    names = list(results)
+    rates = [results[k][0] for k in names]
+    labels = [f"{r:,.0f} images/s, accuracy {a:.4f}" for r, a in results.values()]
+    bars = ax.barh(names, rates, color=["tab:gray", "tab:blue"])
+    ax.bar_label(bars, labels=labels, padding=4)
+    ax.set_xscale("log")
+    ax.set_xlim(min(rates) / 5, max(rates) * 200)
+    ax.set(
+        xlabel="images per second (log scale)",
+        title=f"Sample network on {s.backend.name}: same accuracy, faster in batches",
+    )
+    fig.tight_layout()
+    s.save(fig, "ch03_mnist_speed.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(__doc__, argv, extra=extra_args)
+    with session(args, "ch03 MNIST inference") as s:
+        s.section("The data (book 3.6.1)")
+        x, t = dl.load_mnist_test(normalize=True, flatten=True)
+        print(f"x_test: shape {tuple(x.shape)}, dtype {x.dtype}; t_test: shape {tuple(t.shape)}")
+        print(f"pixel values scaled to [{float(s.xp.min(x))}, {float(s.xp.max(x))}]")
+        n = 500 if s.quick else int(x.shape[0])
+        x, t = x[:n, ...], t[:n]
+        labels = dl.to_numpy(t)
+
+        s.section("The sample network (book 3.6.2)")
+        network = dl.load_sample_network()
+        shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in network.items())
+        print(f"layers: {shapes}")
+        # Warm up (a JIT backend compiles on the first call) before the clock starts.
+        dl.predict(network, x[0, ...])
+        dl.predict(network, x[: args.batch_size, ...])
+        s.backend.synchronize()
+
+        hits1, sec1 = image_by_image(s, network, x, labels)
+        hits2, sec2 = in_batches(s, network, x, t, args.batch_size)
+        rate1, rate2 = n / sec1, n / sec2
+        print(f"images: {n}")
+        print(f"accuracy, image by image: {hits1 / n!r}")
+        print(f"accuracy, batches of {args.batch_size}: {hits2 / n!r}")
+        print(f"images/s, image by image: {rate1:.4g}")
+        print(f"images/s, batches of {args.batch_size}: {rate2:.4g}")
+        print(f"batches are {rate2 / rate1:.0f}x faster: one big matrix product per layer")
+
+        s.section("A few digits")
+        k = 32
+        predicted = dl.to_numpy(s.xp.argmax(dl.predict(network, x[:k, ...]), axis=1))
+        s.show(f"labels of the first {k}", labels[:k])
+        s.show(f"predictions of the first {k}", predicted)
+        plot_digits(s, x[:k, ...], labels[:k], predicted)
+        plot_speed(
+            s,
+            {
+                "image by image": (rate1, hits1 / n),
+                f"batches of {args.batch_size}": (rate2, hits2 / n),
+            },
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
