@@ -194,7 +194,10 @@ def _checked_depth(network: Any) -> int:
 
 
 def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
-    """Validate ``x`` against ``W1`` (rank, features, dtype, library); return it as an array."""
+    """Validate ``x`` against ``W1`` (rank, features, dtype, library); return it as an array.
+
+    A floating ``x`` of another precision is cast to the network's dtype.
+    """
     x = as_array(x, "x")
     w1 = network["W1"]
     xp = _common_namespace([x, w1])
@@ -213,6 +216,11 @@ def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
             f"got shape {tuple(x.shape)}"
         )
         raise ValueError(msg)
+    if x.dtype != w1.dtype:
+        # MNIST images are float32, the book's networks float64: NumPy promotes the
+        # mixed product silently, torch refuses it. Computing in the network's
+        # precision on every backend is the one rule (float32 -> float64 is exact).
+        x = xp.astype(x, w1.dtype)
     return x
 
 
