@@ -44,6 +44,7 @@ from .backends import (
     to_numpy,
     use_backend,
 )
+from .backends._numba_numgrad import NumbaFallbackWarning
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .losses import (
     cross_entropy_error,
@@ -51,6 +52,7 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
+from .mlp_gradient import mlp_loss, mlp_numerical_gradient
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 
 __version__ = "0.1.0"
@@ -64,6 +66,7 @@ __all__ = [
     "BackendDeviceError",
     "BackendError",
     "BackendNotInstalledError",
+    "NumbaFallbackWarning",
     "Perceptron",
     "UnsafePickleError",
     "__version__",
@@ -79,6 +82,8 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_grad",
     "mean_squared_error",
+    "mlp_loss",
+    "mlp_numerical_gradient",
     "numerical_diff",
     "numerical_gradient",
     "prelu",
