@@ -53,6 +53,7 @@ from .losses import (
     sum_squared_error,
 )
 from .mlp_gradient import mlp_loss, mlp_numerical_gradient
+from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 
 __version__ = "0.1.0"
@@ -75,12 +76,15 @@ __all__ = [
     "cross_entropy_error",
     "elu",
     "elu_grad",
+    "fetch_mnist",
     "get_backend",
     "gradient_descent",
     "identity_function",
     "identity_function_grad",
     "leaky_relu",
     "leaky_relu_grad",
+    "load_mnist",
+    "load_mnist_test",
     "mean_squared_error",
     "mlp_loss",
     "mlp_numerical_gradient",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 __all__ = ["CLIError", "main"]
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = ["_info"]
+_COMMANDS = ["_info", "_data"]
 
 
 class CLIError(Exception):

@@ -1,0 +1,240 @@
+"""The data cache: where it lives, atomic writes, an inter-process lock, quarantine.
+
+* :func:`cache_dir` is ``$DLCORE_DATA_DIR`` when set, else the platform's
+  per-user cache directory (the same path ``platformdirs.user_cache_dir
+  ("dlcore", appauthor=False)`` gives, written out here so that platformdirs
+  is not a runtime dependency).
+* :func:`atomic_write` writes to a temporary file in the target's directory,
+  flushes it to disk and ``os.replace``-s it over the target, so a reader sees
+  the old file or the complete new one, never a half-written one; on any
+  error the temporary file is removed and the old file is left as it was.
+* :func:`cache_lock` holds an exclusive OS lock (``fcntl.flock`` on POSIX,
+  ``msvcrt.locking`` on Windows) on a lock file beside the cache file, so two
+  processes never fetch into the cache at once. The operating system drops
+  the lock when its holder exits or is killed, so a crashed fetcher never
+  leaves a stale lock behind; the lock file itself is left in place on
+  purpose (deleting it would let two processes lock two different files).
+* :func:`move_aside` renames a corrupt file to ``<name>.corrupt-<UTC time>``
+  so it can be inspected, and the next fetch starts clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+__all__ = [
+    "ENV_DATA_DIR",
+    "CacheLockTimeout",
+    "atomic_write",
+    "cache_dir",
+    "cache_lock",
+    "move_aside",
+]
+
+ENV_DATA_DIR = "DLCORE_DATA_DIR"
+_APP = "dlcore"
+
+
+class CacheLockTimeout(TimeoutError):
+    """Another process held the cache lock for longer than the timeout."""
+
+
+def cache_dir() -> Path:
+    """The directory dlcore caches downloaded data in (not created here).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$DLCORE_DATA_DIR`` (``~`` expanded) if set and non-empty; otherwise
+        ``%LOCALAPPDATA%\\dlcore\\Cache`` on Windows, ``~/Library/Caches/dlcore``
+        on macOS, ``$XDG_CACHE_HOME/dlcore`` (default ``~/.cache/dlcore``)
+        elsewhere.
+
+    Examples
+    --------
+    >>> cache_dir()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/dlcore')
+    """
+    env = os.environ.get(ENV_DATA_DIR, "").strip()
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", "").strip()
+        root = Path(base) if base else Path.home() / "AppData" / "Local"
+        return root / _APP / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / _APP
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+    root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return root / _APP
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Open a temporary file that replaces ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to create or replace. Its directory is created if missing.
+
+    Yields
+    ------
+    file object
+        A binary file open for writing, in the same directory as ``path``
+        (so the final ``os.replace`` is a rename on one file system).
+
+    Notes
+    -----
+    The data is flushed and ``fsync``-ed before the rename. If the block
+    raises (including ``KeyboardInterrupt``), the temporary file is deleted
+    and ``path`` keeps its previous content.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_write(d / "a.bin") as f:
+    ...     _ = f.write(b"done")
+    >>> (d / "a.bin").read_bytes()
+    b'done'
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file 0600; a cache of public data is readable like any other file.
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def cache_lock(
+    path: str | os.PathLike[str], *, timeout: float = 600.0, poll: float = 0.1
+) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``path`` for the ``with`` block.
+
+    Parameters
+    ----------
+    path : path-like
+        The lock file (created if missing, never deleted).
+    timeout : float, optional
+        Seconds to wait for another holder before giving up (default 600, as
+        long as a slow download may take).
+    poll : float, optional
+        Seconds between attempts.
+
+    Raises
+    ------
+    CacheLockTimeout
+        The lock was still held after ``timeout`` seconds; the message names
+        the process id written in the lock file.
+
+    Notes
+    -----
+    The lock is an OS lock on an open file descriptor, released by the
+    kernel when the holder exits or dies, so there is no stale lock to clean
+    up after a crash.
+    """
+    lock_path = Path(path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                holder = _read_holder(lock_path)
+                msg = (
+                    f"another process ({holder}) has held the dlcore data lock {lock_path} "
+                    f"for more than {timeout:.0f} s; wait for it to finish (a fetch downloads "
+                    "about 20 MB) or stop that process and retry"
+                )
+                raise CacheLockTimeout(msg)
+            time.sleep(poll)
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"pid {os.getpid()}\n".encode())
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_holder(lock_path: Path) -> str:
+    try:
+        text = lock_path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return "unknown pid"
+    return text or "unknown pid"
+
+
+def move_aside(path: str | os.PathLike[str]) -> Path:
+    """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` and return the new path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.npz"
+    >>> _ = p.write_bytes(b"garbage")
+    >>> q = move_aside(p)
+    >>> p.exists(), q.name.startswith("x.npz.corrupt-")
+    (False, True)
+    """
+    src = Path(path)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dst = src.with_name(f"{src.name}.corrupt-{stamp}")
+    n = 1
+    while dst.exists():
+        dst = src.with_name(f"{src.name}.corrupt-{stamp}-{n}")
+        n += 1
+    os.replace(src, dst)
+    return dst
