@@ -189,7 +189,7 @@ def mlp_numerical_gradient(
     z = [x]
     a = []
     for k in range(n_layers):
-        a.append(np.ascontiguousarray(z[-1] @ ws[k] + bs[k]))
+        a.append(jit.affine(z[-1], ws[k], bs[k]))
         z.append(jit.activate(a[-1], code))  # the last one is unused
     out = a[-1]
     mx = out.max(axis=1)

@@ -63,6 +63,22 @@ def _act(v: float, code: int) -> float:
     return v if v > 0 else 0.0
 
 
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def affine(z: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``z @ w + b`` skipping zero inputs (no BLAS call, whose idle threads would
+    compete with Numba's for the cores)."""
+    out = np.empty((z.shape[0], w.shape[1]))
+    for n in prange(z.shape[0]):
+        for q in range(w.shape[1]):
+            out[n, q] = b[q]
+        for i in range(z.shape[1]):
+            zi = z[n, i]
+            if zi != 0.0:
+                for q in range(w.shape[1]):
+                    out[n, q] += zi * w[i, q]
+    return out
+
+
 @numba.njit(cache=True, error_model="numpy")
 def activate(a: np.ndarray, code: int) -> np.ndarray:
     """Element-wise hidden activation of a 2-D array (the forward-pass cache)."""
