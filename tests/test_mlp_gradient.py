@@ -114,7 +114,7 @@ def test_params_restored_when_loop_fails(rng, monkeypatch):
     params, x, t = _data(rng, [7, 5, 3])
     saved = {k: v.copy() for k, v in params.items()}
     calls = {"n": 0}
-    real = mg.mlp_loss
+    real = mg._loss  # the loss the loop evaluates
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -122,7 +122,7 @@ def test_params_restored_when_loop_fails(rng, monkeypatch):
             raise FloatingPointError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mg, "mlp_loss", failing)
+    monkeypatch.setattr(mg, "_loss", failing)
     with pytest.raises(FloatingPointError, match="boom"):
         mg.mlp_numerical_gradient(params, x, t, method="loop")
     for k, v in params.items():
