@@ -1,8 +1,240 @@
-"""Placeholder: kernels of this topic are added here."""
+"""Numba kernels for numerical gradients: the book's slowest loop, compiled and parallel.
+
+``KERNELS["numerical_gradient"]`` replaces :func:`dlcore.numerical_gradient`
+when ``f`` is a Numba-compiled function (``numba.njit``);
+``KERNELS["mlp_numerical_gradient"]`` is the ``"kernel"`` method of
+:func:`dlcore.mlp_numerical_gradient`. Both evaluate the same central
+differences as the generic code, in float64.
+
+This module imports Numba only when a kernel runs (the jitted loops live in
+:mod:`dlcore.backends._numba_numgrad_jit`), so :class:`NumbaFallbackWarning`
+can be imported without Numba.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
-KERNELS: dict[str, Callable[..., Any]] = {}
+import numpy as np
+
+__all__ = ["KERNELS", "NumbaFallbackWarning"]
+
+
+class NumbaFallbackWarning(UserWarning):
+    """The numba backend ran ``numerical_gradient`` in the slow generic loop.
+
+    Issued once per process and reason: ``f`` is a plain Python function (decorate
+    it with ``numba.njit``), or Numba could not compile the loop around ``f``.
+    Silence it with ``warnings.filterwarnings("ignore", category=dlcore.NumbaFallbackWarning)``.
+    """
+
+
+_warned: set[str] = set()
+_lock = threading.Lock()
+_failed: weakref.WeakSet[Any] = weakref.WeakSet()  # dispatchers the loop could not compile for
+
+
+def _warn_once(reason: str, msg: str) -> None:
+    with _lock:
+        if reason in _warned:
+            return
+        _warned.add(reason)
+    # stacklevel 4: _warn_once <- the kernel <- dlcore.numerical_gradient <- the caller
+    warnings.warn(msg, NumbaFallbackWarning, stacklevel=4)
+
+
+def _is_numba_function(f: Any) -> bool:
+    from numba.core.registry import CPUDispatcher
+
+    return isinstance(f, CPUDispatcher)
+
+
+def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
+    """Parallel compiled central differences for a Numba-compiled ``f`` (else ``NotImplemented``).
+
+    ``x`` must be a NumPy float32/float64 array with at least one element;
+    float32 is promoted to a float64 working copy that ``f`` receives, and
+    the gradient is cast back, as the generic code does. Each thread
+    perturbs its own copy of ``x``, so ``x`` itself is never written.
+    """
+    if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.size == 0:
+        return NotImplemented
+    if x.ndim == 0 or getattr(f, "_dlcore_generic_loop", False):
+        return NotImplemented
+    if not _is_numba_function(f):
+        name = getattr(f, "__qualname__", type(f).__name__)
+        _warn_once(
+            "python",
+            f"numerical_gradient: `f` ({name}) is a plain Python function, so the numba "
+            f"backend runs the generic loop: one interpreted call of f per perturbation, "
+            f"2 * {x.size} calls here. Decorate f with @numba.njit (it must take the array "
+            "and return a float) to run the compiled parallel loop; for a network's loss use "
+            "dlcore.mlp_numerical_gradient. This warning is shown once.",
+        )
+        return NotImplemented
+    if f in _failed:
+        return NotImplemented
+
+    from numba.core.errors import NumbaError
+
+    from . import _numba_numgrad_jit as jit
+
+    work = np.ascontiguousarray(x, dtype=np.float64)
+    parallel_f = bool(getattr(f, "targetoptions", {}).get("parallel"))
+    loop = jit.central_difference_serial if parallel_f else jit.central_difference_parallel
+    try:
+        grad = loop(f, work, float(h))
+    except NumbaError as exc:  # compilation failed: let the generic loop run (and report)
+        _failed.add(f)
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _warn_once(
+            "compile",
+            f"numerical_gradient: Numba could not compile the loop around `f` for a "
+            f"{work.ndim}-d float64 array ({type(exc).__name__}: {first_line}); running the "
+            "generic loop. f must take the array and return a float.",
+        )
+        return NotImplemented
+    return grad.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def _targets(t: np.ndarray, n: int, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-zero targets per sample in CSR form: ``(tptr, tidx, tval)``."""
+    if np.issubdtype(t.dtype, np.integer):
+        dense = np.zeros((n, c))
+        dense[np.arange(n), t] = 1.0
+    else:
+        dense = np.asarray(t, dtype=np.float64)
+    rows, cols = np.nonzero(dense)
+    tptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=tptr[1:])
+    return tptr, cols.astype(np.int64), dense[rows, cols]
+
+
+def _labels(
+    t: np.ndarray, tptr: np.ndarray, tidx: np.ndarray, tval: np.ndarray
+) -> np.ndarray | None:
+    """Class labels when every sample has exactly one target equal to 1, else ``None``."""
+    if np.issubdtype(t.dtype, np.integer):
+        return t.astype(np.int64)
+    if np.all(np.diff(tptr) == 1) and np.all(tval == 1.0):
+        return tidx
+    return None
+
+
+def _moment_grad(
+    jit: Any,
+    code: int,
+    k: int,
+    zt: np.ndarray,
+    step_p: np.ndarray,
+    step_m: np.ndarray,
+    a: list[np.ndarray],
+    z: list[np.ndarray],
+    e: np.ndarray,
+    labels: np.ndarray,
+    w_out: np.ndarray,
+    order: int,
+    h: float,
+) -> np.ndarray:
+    """Prepare the moments and call ``last_hidden_moment_grad`` for layer ``k``."""
+    n = e.shape[0]
+    powers = np.stack([w_out**m / math.factorial(m) for m in range(order + 1)])  # (M+1, H, C)
+    moments = np.ascontiguousarray(np.einsum("nc,mhc->mnh", e, powers))  # (M+1, N, H)
+    e_label = np.ascontiguousarray(e[np.arange(n), labels])
+    w_label = np.ascontiguousarray(w_out[:, labels].T)  # (N, H): W_out[j, label_n]
+    s_this = z[k + 1]
+    sbar = jit.activate(-a[k], code) if code == jit.SIGMOID else s_this
+    # every exp argument within jit.SMALL: the inner loop needs no branch
+    d_max = float(np.max(np.abs(zt))) * float(np.max(np.maximum(step_p, step_m)))
+    dz_max = d_max * (0.25 * 1.01 if code == jit.SIGMOID else 1.0)
+    poly_only = d_max <= jit.SMALL and dz_max * float(np.max(np.abs(w_out))) <= jit.SMALL
+    return jit.last_hidden_moment_grad(
+        zt, step_p, step_m, a[k], s_this, sbar, code, moments, e_label, w_label, h, poly_only
+    )
+
+
+def mlp_numerical_gradient(
+    params: Mapping[str, Any], x: Any, t: Any, h: float, activation: str
+) -> Any:
+    """The ``"kernel"`` method of :func:`dlcore.mlp_numerical_gradient` (NumPy arrays).
+
+    ``params``, ``x`` (2-D) and ``t`` arrive validated. Returns ``NotImplemented``
+    for arrays that are not NumPy arrays or an activation it does not know.
+    """
+    arrays = list(params.values())
+    if any(type(a) is not np.ndarray for a in (x, t, *arrays)):
+        return NotImplemented
+    if activation not in ("sigmoid", "relu"):
+        return NotImplemented
+
+    from numba.typed import List
+
+    from dlcore._mlp_batched import _taylor_order
+
+    from . import _numba_numgrad_jit as jit
+
+    code = jit.SIGMOID if activation == "sigmoid" else jit.RELU
+    n_layers = len(params) // 2
+    ws = [np.ascontiguousarray(params[f"W{k + 1}"], dtype=np.float64) for k in range(n_layers)]
+    bs = [np.ascontiguousarray(params[f"b{k + 1}"], dtype=np.float64) for k in range(n_layers)]
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n, c = x.shape[0], ws[-1].shape[1]
+    tptr, tidx, tval = _targets(t, n, c)
+
+    z = [x]
+    a = []
+    for k in range(n_layers):
+        a.append(jit.affine(z[-1], ws[k], bs[k]))
+        z.append(jit.activate(a[-1], code))  # the last one is unused
+    out = a[-1]
+    mx = out.max(axis=1)
+    e = np.exp(out - mx[:, None])
+    s = e.sum(axis=1)
+
+    labels = _labels(t, tptr, tidx, tval)
+
+    def _order(k: int, steps: np.ndarray) -> int | None:
+        # a bound on |dz * W_out| over every perturbation of layer k
+        d_max = max(float(np.max(np.abs(z[k]))), 1.0) * float(np.max(steps))
+        dz_max = d_max * (0.25 * 1.01 if code == jit.SIGMOID else 1.0)
+        return _taylor_order(dz_max * float(np.max(np.abs(ws[-1]))))
+
+    grads: dict[str, Any] = {}
+    for k in range(n_layers):
+        grid = np.vstack([ws[k], bs[k][None, :]])
+        step_p, step_m = (grid + h) - grid, grid - (grid - h)
+        zt = np.ascontiguousarray(np.vstack([z[k].T, np.ones((1, n))]))
+        if k == n_layers - 1:
+            g = jit.output_layer_grad(zt, step_p, step_m, out, mx, e, s, tptr, tidx, tval, h)
+        elif (
+            k == n_layers - 2
+            and labels is not None
+            and (order := _order(k, np.maximum(step_p, step_m))) is not None
+        ):
+            g = _moment_grad(jit, code, k, zt, step_p, step_m, a, z, e, labels, ws[-1], order, h)
+        else:
+            upper_w, upper_b = List(ws[k + 2 :]), List(bs[k + 2 :])
+            if not ws[k + 2 :]:
+                from numba import types
+
+                upper_w = List.empty_list(types.float64[:, ::1])
+                upper_b = List.empty_list(types.float64[::1])
+            g = jit.hidden_layer_grad(
+                zt, step_p, step_m, a[k], z[k + 1], a[k + 1], ws[k + 1],
+                upper_w, upper_b, code, tptr, tidx, tval, h,
+            )  # fmt: skip
+        w_key, b_key = f"W{k + 1}", f"b{k + 1}"
+        grads[w_key] = g[:-1].astype(params[w_key].dtype, copy=False)
+        grads[b_key] = g[-1].astype(params[b_key].dtype, copy=False)
+    return grads
+
+
+KERNELS: dict[str, Callable[..., Any]] = {
+    "mlp_numerical_gradient": mlp_numerical_gradient,
+    "numerical_gradient": numerical_gradient,
+}

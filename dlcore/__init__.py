@@ -45,6 +45,7 @@ from .backends import (
     to_numpy,
     use_backend,
 )
+from .backends._numba_numgrad import NumbaFallbackWarning
 from .bench import run_bench
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
@@ -56,6 +57,7 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
+from .mlp_gradient import mlp_loss, mlp_numerical_gradient
 from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .multi_layer_net import MultiLayerNet
 from .network import forward, init_network, load_sample_network, predict
@@ -79,6 +81,7 @@ __all__ = [
     "BackendNotInstalledError",
     "MulLayer",
     "MultiLayerNet",
+    "NumbaFallbackWarning",
     "Perceptron",
     "Relu",
     "Sigmoid",
@@ -106,6 +109,8 @@ __all__ = [
     "load_sample_network",
     "load_weights",
     "mean_squared_error",
+    "mlp_loss",
+    "mlp_numerical_gradient",
     "numerical_diff",
     "numerical_gradient",
     "optimizers",

@@ -1,0 +1,178 @@
+"""The numba backend's numerical-gradient kernels give the generic loop's numbers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from _mlp_reference import book_loop, make_params, one_hot
+
+import dlcore
+
+numba = pytest.importorskip("numba")
+
+from dlcore.backends import _numba_numgrad as kernels  # noqa: E402
+
+ATOL = 1e-9
+
+
+@numba.njit
+def wavy(x):
+    """A 2-D function with every element coupled to its neighbours."""
+    s = 0.0
+    rows, cols = x.shape
+    for i in range(rows):
+        for j in range(cols):
+            v = x[i, j]
+            s += np.sin(v) * v * v + 0.5 * v * x[(i + 1) % rows, (j + 1) % cols]
+    return s
+
+
+@numba.njit(parallel=True)
+def parallel_sum(x):
+    s = 0.0
+    for i in numba.prange(x.size):
+        s += np.cos(x.flat[i]) * x.flat[i]
+    return s
+
+
+@numba.njit
+def not_a_scalar(x):
+    return x * 2.0
+
+
+@pytest.fixture
+def numba_backend():
+    with dlcore.use_backend("numba") as b:
+        yield b
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    """Forget which fallback warnings were shown, so each test sees its first one."""
+    monkeypatch.setattr(kernels, "_warned", set())
+
+
+def _generic(f, x):
+    with dlcore.use_backend("numpy"):
+        return dlcore.numerical_gradient(f, x)
+
+
+def test_generic_kernel_equals_loop(numba_backend, rng):
+    x = rng.standard_normal((6, 5))
+    saved = x.copy()
+    got = dlcore.numerical_gradient(wavy, x)
+    np.testing.assert_array_equal(x, saved)  # x is never written
+    expected = _generic(wavy, x.copy())
+    assert got.shape == x.shape
+    assert np.max(np.abs(got - expected)) < ATOL
+    # and the formula itself: d/dx of sin(x) x^2 + coupling terms, by the central difference
+    h = 1e-4
+    i, j = 2, 3
+    xp_, xm = x.copy(), x.copy()
+    xp_[i, j] += h
+    xm[i, j] -= h
+    assert abs(got[i, j] - (wavy(xp_) - wavy(xm)) / (2 * h)) < 1e-12
+
+
+def test_generic_kernel_float32_and_strided(numba_backend, rng):
+    x = rng.standard_normal((6, 10))[:, ::2]  # not contiguous
+    got = dlcore.numerical_gradient(wavy, x)
+    assert np.max(np.abs(got - _generic(wavy, x.copy()))) < ATOL
+    x32 = x.astype(np.float32)
+    got32 = dlcore.numerical_gradient(wavy, x32)
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, _generic(wavy, x32.copy()), rtol=1e-6)
+
+
+def test_parallel_f_runs_the_serial_loop(numba_backend, rng):
+    x = rng.standard_normal(50)
+    got = dlcore.numerical_gradient(parallel_sum, x)
+    assert np.max(np.abs(got - _generic(parallel_sum, x.copy()))) < ATOL
+
+
+def test_plain_python_f_warns_once_and_falls_back(numba_backend, fresh_warnings):
+    def f(x):
+        return float(np.sum(x**2))
+
+    x = np.array([3.0, 4.0])
+    with pytest.warns(kernels.NumbaFallbackWarning, match=r"plain Python function.*numba\.njit"):
+        got = dlcore.numerical_gradient(f, x)
+    np.testing.assert_allclose(got, [6.0, 8.0], rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise
+        dlcore.numerical_gradient(f, x)
+    assert dlcore.NumbaFallbackWarning is kernels.NumbaFallbackWarning
+
+
+def test_uncompilable_f_warns_and_the_loop_reports(numba_backend, fresh_warnings):
+    with (
+        pytest.warns(kernels.NumbaFallbackWarning, match="could not compile"),
+        pytest.raises(TypeError, match="must return a scalar"),
+    ):
+        dlcore.numerical_gradient(not_a_scalar, np.ones(3))
+
+
+def test_kernel_declines_what_it_does_not_handle(rng):
+    x16 = np.ones(3, dtype=np.float16)
+    assert kernels.numerical_gradient(wavy, x16, 1e-4) is NotImplemented
+    assert kernels.numerical_gradient(wavy, np.ones(()), 1e-4) is NotImplemented
+    params = {k: v.tolist() for k, v in make_params([3, 2], rng).items()}
+    got = kernels.mlp_numerical_gradient(params, np.ones((1, 3)), np.zeros(1, int), 1e-4, "sigmoid")
+    assert got is NotImplemented
+
+
+@pytest.mark.parametrize("sizes", [[7, 5, 3], [7, 3], [7, 5, 4, 3]], ids=str)
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("kind", ["labels", "one-hot", "soft"])
+def test_network_kernel_equals_book_loop(numba_backend, rng, sizes, activation, kind):
+    params = make_params(sizes, rng)
+    x = rng.standard_normal((4, sizes[0]))
+    x[:, 2] = 0.0  # an input that is zero across the batch
+    x[1, 4] = 0.0  # and one zero pixel
+    labels = rng.integers(0, sizes[-1], 4)
+    t = {"labels": labels, "one-hot": one_hot(labels, sizes[-1])}.get(kind)
+    if t is None:
+        t = rng.dirichlet(np.ones(sizes[-1]), 4)
+    saved = {k: v.copy() for k, v in params.items()}
+    got = dlcore.mlp_numerical_gradient(params, x, t, activation=activation, method="kernel")
+    expected = book_loop(params, x, t, activation=activation)
+    for k in expected:
+        assert got[k].shape == params[k].shape
+        assert np.max(np.abs(got[k] - expected[k])) < ATOL, k
+        np.testing.assert_array_equal(params[k], saved[k])
+    assert np.all(got["W1"][2] == 0.0)
+
+
+@pytest.mark.parametrize("h", [1e-4, 0.3])
+def test_network_kernel_large_steps_and_batch_of_one(numba_backend, rng, h):
+    # 40x inputs: |dz * W_out| is too large for the series, the direct sum runs
+    params = make_params([7, 5, 3], rng)
+    for x, t in ((40.0 * rng.standard_normal((4, 7)), rng.integers(0, 3, 4)),
+                 (rng.standard_normal((1, 7)), np.array([2]))):  # fmt: skip
+        got = dlcore.mlp_numerical_gradient(params, x, t, h=h, method="kernel")
+        expected = book_loop(params, x, t, h=h)
+        assert max(np.max(np.abs(got[k] - expected[k])) for k in expected) < ATOL
+
+
+def test_network_kernel_float32(numba_backend, rng):
+    params = {k: v.astype(np.float32) for k, v in make_params([7, 5, 3], rng).items()}
+    x, t = rng.standard_normal((4, 7)).astype(np.float32), rng.integers(0, 3, 4)
+    got = dlcore.mlp_numerical_gradient(params, x, t)  # auto: the kernel
+    expected = book_loop(params, x, t)
+    for k in expected:
+        assert got[k].dtype == np.float32
+        np.testing.assert_allclose(got[k], expected[k].astype(np.float32), rtol=1e-6, atol=1e-9)
+
+
+def test_auto_falls_back_to_batched_for_other_arrays(numba_backend, rng):
+    xps = pytest.importorskip("array_api_strict")
+    params = make_params([7, 5, 3], rng)
+    x, t = rng.standard_normal((4, 7)), rng.integers(0, 3, 4)
+    moved = {k: xps.asarray(v) for k, v in params.items()}
+    got = dlcore.mlp_numerical_gradient(moved, xps.asarray(x), xps.asarray(t))
+    expected = book_loop(params, x, t)
+    assert max(np.max(np.abs(dlcore.to_numpy(got[k]) - expected[k])) for k in expected) < ATOL
+    with pytest.raises(TypeError, match="does not handle"):
+        dlcore.mlp_numerical_gradient(moved, xps.asarray(x), xps.asarray(t), method="kernel")
