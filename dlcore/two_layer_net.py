@@ -48,7 +48,9 @@ class TwoLayerNet(MultiLayerNet):
     -----
     ``loss(x, t)`` is ``cross_entropy_error(softmax(sigmoid(x @ W1 + b1) @ W2 + b2), t)``;
     ``numerical_gradient(x, t)`` differentiates it by central differences
-    (the book's ``numerical_gradient`` with ``lambda W: self.loss(x, t)``) and
+    (``method="loop"``: the book's ``numerical_gradient`` with
+    ``lambda W: self.loss(x, t)``; the default computes the same differences
+    with a compiled kernel on the numba backend, or batched Array-API code) and
     ``gradient(x, t)`` by backpropagation through ``Affine``, ``Sigmoid``,
     ``Affine`` and ``SoftmaxWithLoss`` layers.
 

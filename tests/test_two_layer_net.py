@@ -247,3 +247,26 @@ def test_weight_decay_loss_and_gradient(rng: np.random.Generator) -> None:
     assert max(d["max"] for d in dlcore.gradient_check(net, x, t).values()) < WHOLE_LOSS_ATOL
     with pytest.raises(ValueError, match="`weight_decay_lambda` must be a non-negative number"):
         MultiLayerNet(3, [4], 2, weight_decay_lambda=-1.0)
+
+
+@pytest.mark.parametrize("method", ["auto", "batched"])
+def test_fast_numerical_gradient_equals_the_book_loop(
+    backend: dlcore.Backend, rng: np.random.Generator, method: str
+) -> None:
+    """Every fast path computes the book loop's numbers (1e-9 absolute, float64)."""
+    net = dlcore.TwoLayerNet(6, 4, 3, weight_init_std=0.5, seed=3)
+    x = backend.asarray(rng.normal(size=(5, 6)))
+    t = backend.asarray(np.array([0, 2, 1, 1, 0]))
+    loop = net.numerical_gradient(x, t, method="loop")
+    fast = net.numerical_gradient(x, t, method=method)
+    for key in net.params:
+        np.testing.assert_allclose(
+            dlcore.to_numpy(fast[key]), dlcore.to_numpy(loop[key]), rtol=0, atol=1e-9
+        )
+
+
+def test_numerical_gradient_method_errors() -> None:
+    net = dlcore.TwoLayerNet(4, 3, 2, seed=0)
+    x, t = np.zeros((2, 4)), np.array([0, 1])
+    with pytest.raises(ValueError, match="`method` must be"):
+        net.numerical_gradient(x, t, method="fast")

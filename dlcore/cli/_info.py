@@ -55,9 +55,9 @@ def _demo(args: argparse.Namespace) -> int:
                 lambda v: v[0] ** 2 + v[1] ** 2, dlcore.asarray([3.0, 4.0])
             )
         dt = time.perf_counter() - t0
-        np.set_printoptions(precision=6)
-        print(f"[{backend.name}] softmax([1010, 1000, 990]) = {dlcore.to_numpy(y)}")
-        print(f"[{backend.name}] XOR truth table = {gates}")
-        print(f"[{backend.name}] gradient of x0^2 + x1^2 at (3, 4) = {dlcore.to_numpy(g)}")
+        with np.printoptions(precision=6):  # never change the caller's global print options
+            print(f"[{backend.name}] softmax([1010, 1000, 990]) = {dlcore.to_numpy(y)}")
+            print(f"[{backend.name}] XOR truth table = {gates}")
+            print(f"[{backend.name}] gradient of x0^2 + x1^2 at (3, 4) = {dlcore.to_numpy(g)}")
         print(f"[{backend.name}] {dt * 1000:.1f} ms")
     return 0
