@@ -52,47 +52,11 @@ def _check_activation(activation: str) -> Callable[[Any], Any]:
 
 
 def _check_params(params: Any) -> list[str]:
-    """Validate ``W1, b1, ..., Wn, bn`` and return the keys in layer order."""
-    if not isinstance(params, Mapping):
-        msg = (
-            f"`params` must be a dict of arrays W1, b1, ..., Wn, bn (as TwoLayerNet.params), "
-            f"got {type(params).__name__}"
-        )
-        raise TypeError(msg)
-    n = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
-    keys = [f"{p}{k}" for k in range(1, n + 1) for p in ("W", "b")]
-    extra = sorted(map(str, set(params) - set(keys)))
-    missing = [k for k in keys if k not in params]
-    if n == 0 or missing or extra:
-        msg = (
-            f"`params` must hold exactly W1, b1, ..., Wn, bn for n >= 1 layers; "
-            f"missing {missing or 'none'}, unexpected {extra or 'none'}"
-        )
-        raise ValueError(msg)
-    arrays = [as_array(params[k], f"params[{k!r}]") for k in keys]
-    xp = namespace(*arrays)
-    prev = None
-    for k in range(n):
-        w, b = arrays[2 * k], arrays[2 * k + 1]
-        check_float(xp, w, f"params['W{k + 1}']")
-        check_float(xp, b, f"params['b{k + 1}']")
-        if w.ndim != 2:
-            msg = f"params['W{k + 1}'] must be 2-D (inputs x units), got shape {tuple(w.shape)}"
-            raise ValueError(msg)
-        if tuple(b.shape) != (w.shape[1],):
-            msg = (
-                f"params['b{k + 1}'] must have shape ({w.shape[1]},) to match "
-                f"params['W{k + 1}'] of shape {tuple(w.shape)}, got {tuple(b.shape)}"
-            )
-            raise ValueError(msg)
-        if prev is not None and w.shape[0] != prev:
-            msg = (
-                f"params['W{k + 1}'] must have {prev} rows (the units of layer {k}), "
-                f"got shape {tuple(w.shape)}"
-            )
-            raise ValueError(msg)
-        prev = int(w.shape[1])
-    return keys
+    """Validate ``W1, b1, ..., Wn, bn`` (as :func:`dlcore.predict` does); return the keys."""
+    from .network import check_network
+
+    n = check_network(params, "params")
+    return [f"{p}{k}" for k in range(1, n + 1) for p in ("W", "b")]
 
 
 def _check_data(params: Mapping[str, Any], keys: list[str], x: Any, t: Any) -> tuple[Any, Any]:

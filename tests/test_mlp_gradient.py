@@ -183,5 +183,5 @@ def test_inconsistent_layer_shapes(rng):
     with pytest.raises(ValueError, match="must have 5 rows"):
         mg.mlp_loss(params, x, t)
     params["W2"], params["b2"] = np.zeros((5, 3)), np.zeros(4)
-    with pytest.raises(ValueError, match=r"b2'\] must have shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"b2'\]` must have 3 entries to match W2"):
         mg.mlp_loss(params, x, t)
