@@ -22,7 +22,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import entry_points
 from typing import Any
 
 import numpy as np
@@ -117,6 +116,8 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib.metadata import entry_points  # lazy: ~0.1 s of `import dlcore` otherwise
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         key = _normalize(ep.name)
         if key in _FACTORIES:
