@@ -183,8 +183,9 @@ def train(
         history["train_acc"].append(train_acc)
         history["test_acc"].append(test_acc)
         history["eval_iters"].append(i)
-        loss = history["loss"][-1] if history["loss"] else math.nan
-        report(f"iter {i:>6}: loss {loss:.4f}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
+        # before the first update there is no mini-batch loss yet: say so, not "nan"
+        loss = f"{history['loss'][-1]:.4f}" if history["loss"] else "  -   "
+        report(f"iter {i:>6}: loss {loss}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
 
     start = time.perf_counter()
     next_eval = 0.0

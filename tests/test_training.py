@@ -101,7 +101,7 @@ def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
     _train_on("numpy", iters_num=12, progress=True)
     captured = capsys.readouterr()
     text = captured.out + captured.err
-    assert "iter      0: loss nan, train acc" in text
+    assert "iter      0: loss   -   , train acc" in text  # no loss before the first update
     assert "iter     12: loss " in text
     assert "12/12" in captured.err  # the bar itself
 
