@@ -41,6 +41,7 @@ __all__ = [
     "register_backend",
     "set_backend",
     "to_numpy",
+    "unregister_backend",
     "use_backend",
 ]
 
@@ -86,6 +87,7 @@ _FACTORIES: dict[str, Callable[[], Backend]] = {
     "jax": _compat("jax"),
     "dask": _compat("dask"),
 }
+_BUILTIN = frozenset(_FACTORIES)
 _INSTANCES: dict[str, Backend] = {}
 _LOCK = threading.Lock()
 _entry_points_loaded = False
@@ -101,6 +103,19 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
 
     Third-party packages normally use the entry-point group
     ``dlcore.backends`` instead; this function is for tests and scripts.
+
+    Examples
+    --------
+    >>> import dlcore
+    >>> from dlcore.backends import unregister_backend
+    >>> from dlcore.backends.numpy_backend import NumpyBackend
+    >>> class Mine(NumpyBackend):
+    ...     name = "mine"
+    >>> dlcore.register_backend("mine", Mine)
+    >>> with dlcore.use_backend("mine") as b:
+    ...     print(b.name, type(dlcore.asarray([1.0])).__name__)
+    mine ndarray
+    >>> unregister_backend("mine")
     """
     key = _normalize(name)
     if not key:
@@ -108,6 +123,23 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
         raise ValueError(msg)
     with _LOCK:
         _FACTORIES[key] = factory
+        _INSTANCES.pop(key, None)
+
+
+def unregister_backend(name: str) -> None:
+    """Remove a backend registered with :func:`register_backend` (built-ins stay).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is a built-in backend or not registered.
+    """
+    key = _normalize(name)
+    if key in _BUILTIN or key not in _FACTORIES:
+        msg = f"cannot unregister {name!r}: not a registered third-party backend"
+        raise ValueError(msg)
+    with _LOCK:
+        _FACTORIES.pop(key, None)
         _INSTANCES.pop(key, None)
 
 
@@ -234,6 +266,14 @@ def set_backend(name: str | None) -> None:
 
     The backend is checked now, so a wrong name or a missing library fails
     here rather than at the first array.
+
+    Examples
+    --------
+    >>> import dlcore
+    >>> dlcore.set_backend("numpy")
+    >>> dlcore.get_backend().name
+    'numpy'
+    >>> dlcore.set_backend(None)  # back to DLCORE_BACKEND, else numpy
     """
     global _global
     if name is not None:

@@ -45,6 +45,13 @@ class Backend:
         The name used in ``DLCORE_BACKEND`` and :func:`dlcore.set_backend`.
     install_hint : str
         The command that installs the library, shown when it is missing.
+
+    Examples
+    --------
+    >>> import dlcore
+    >>> b = dlcore.get_backend("numpy")
+    >>> b.name, b.to_numpy(b.asarray([1.0, 2.0])).tolist()
+    ('numpy', [1.0, 2.0])
     """
 
     name: str = "abstract"

@@ -487,6 +487,16 @@ def run_bench(
     BenchReport
         One :class:`Measurement` per backend, mode and batch size.
 
+    Examples
+    --------
+    >>> import dlcore
+    >>> report = dlcore.run_bench(["numpy"], [100], single=False, peers=(), quick=True,
+    ...                           progress=False)
+    >>> [(m.backend, m.mode, m.batch_size) for m in report.results]
+    [('numpy', 'batch', 100)]
+    >>> report.results[0].accuracy > 0.97
+    True
+
     Raises
     ------
     ValueError

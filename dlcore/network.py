@@ -337,6 +337,13 @@ def load_sample_network() -> dict[str, Any]:
     dict
         ``W1`` (784, 50), ``b1``, ``W2`` (50, 100), ``b2``, ``W3`` (100, 10),
         ``b3``, float32, for :func:`predict`.
+
+    Examples
+    --------
+    >>> import dlcore
+    >>> net = dlcore.load_sample_network()
+    >>> sorted(net), tuple(net["W1"].shape), tuple(net["W3"].shape)
+    (['W1', 'W2', 'W3', 'b1', 'b2', 'b3'], (784, 50), (100, 10))
     """
     from importlib import resources
 

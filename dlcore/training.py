@@ -268,6 +268,16 @@ def plot_history(history: dict[str, Any], path: str | os.PathLike[str]) -> None:
     ------
     ImportError
         matplotlib is not installed (``pip install "dlcore[plot]"``).
+
+    Examples
+    --------
+    >>> import os, tempfile, dlcore
+    >>> history = {"loss": [2.3, 1.9, 1.2], "eval_iters": [0, 3],
+    ...            "train_acc": [0.10, 0.62], "test_acc": [0.11, 0.60]}
+    >>> path = os.path.join(tempfile.mkdtemp(), "curve.png")
+    >>> dlcore.plot_history(history, path)  # needs matplotlib (the plot extra)
+    >>> os.path.getsize(path) > 0
+    True
     """
     for key in ("loss", "train_acc", "test_acc", "eval_iters"):
         if key not in history:

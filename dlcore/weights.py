@@ -103,6 +103,15 @@ def load_weights(path: str | os.PathLike[str], *, dtype: Any = None) -> dict[str
     ValueError
         The file is not a weights file, a key is missing or the shapes do not
         chain (the message names the key).
+
+    Examples
+    --------
+    >>> import os, tempfile, dlcore
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    >>> _ = dlcore.save_weights(dlcore.init_network(), path)  # returns the path written
+    >>> net = dlcore.load_weights(path)
+    >>> sorted(net), tuple(net["W1"].shape)
+    (['W1', 'W2', 'W3', 'b1', 'b2', 'b3'], (2, 3))
     """
     target = Path(path)
     if not target.is_file():
