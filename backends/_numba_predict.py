@@ -39,7 +39,7 @@ from numba.extending import overload
 
 from . import _numpy_predict
 
-__all__ = ["KERNELS", "SMALL_BATCH", "mlp_predict", "warmup"]
+__all__ = ["KERNELS", "SMALL_BATCH", "mlp_predict", "prepare_mlp_predict", "warmup"]
 
 #: Largest batch (rows) the Numba loops take; larger ones go to the NumPy/BLAS kernel.
 SMALL_BATCH = 64
@@ -162,24 +162,44 @@ def _forward_row(  # pragma: no cover - compiled
 
 
 @_jit
+def _scratch(x: Any, Ws: Any) -> Any:  # pragma: no cover - compiled
+    """Scratch for one row at a time: every hidden activation, and the nonzero indices."""
+    total = 0
+    widest = x.shape[x.ndim - 1]
+    for k in range(len(Ws) - 1):
+        total += Ws[k].shape[1]
+        widest = max(widest, Ws[k].shape[1])
+    return np.empty(max(total, 1), x.dtype), np.empty(widest, np.intp)
+
+
+@_jit
 def _predict_rows(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
     """Forward pass of a 2-D batch, row by row: ``(N, k)`` probabilities.
 
     Returns an empty ``(0, 0)`` array when the layer shapes do not chain.
     """
-    n_layers = len(Ws)
     if not _shapes_ok(x.shape[1], Ws, bs):
         return np.empty((0, 0), x.dtype)
-    total = 0
-    widest = x.shape[1]
-    for k in range(n_layers - 1):
-        total += Ws[k].shape[1]
-        widest = max(widest, Ws[k].shape[1])
-    scratch = np.empty(max(total, 1), x.dtype)
-    nz = np.empty(widest, np.intp)
-    out = np.empty((x.shape[0], Ws[n_layers - 1].shape[1]), x.dtype)
+    scratch, nz = _scratch(x, Ws)
+    out = np.empty((x.shape[0], Ws[len(Ws) - 1].shape[1]), x.dtype)
     for r in range(x.shape[0]):
         _forward_row(x[r], Ws, bs, scratch, nz, out[r])
+    return out
+
+
+@_jit
+def _predict_one(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
+    """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
+
+    The single-image loop's own entry point (no ``x[None, :]`` view on the way
+    in, no ``out[0]`` on the way out). Returns an empty array when the layer
+    shapes do not chain.
+    """
+    if not _shapes_ok(x.shape[0], Ws, bs):
+        return np.empty(0, x.dtype)
+    scratch, nz = _scratch(x, Ws)
+    out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
+    _forward_row(x, Ws, bs, scratch, nz, out)
     return out
 
 
@@ -270,11 +290,58 @@ def mlp_predict(network: Mapping[str, Any], x: Any) -> Any:
     Ws, bs = params
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
-    # one compiled version per dtype and depth: a single image is a batch of one
-    out: np.ndarray = _predict_rows(x[None, :] if x.ndim == 1 else x, Ws, bs)
+    out: np.ndarray = _predict_one(x, Ws, bs) if x.ndim == 1 else _predict_rows(x, Ws, bs)
     if out.size == 0 and x.size != 0:  # the layer shapes do not chain
         return NotImplemented
-    return out[0] if x.ndim == 1 else out
+    return out
+
+
+def prepare_mlp_predict(network: Mapping[str, Any]) -> Callable[[Any], Any] | None:
+    """Kernel ``"prepare_mlp_predict"``: ``mlp_predict`` bound to one validated network.
+
+    ``dlcore.predict`` calls this once per network (it remembers the answer
+    with the network's validation) and then calls the returned function with
+    each ``x``: the single-image loop pays for the network's checks and for
+    Numba's argument typing once, not 10,000 times. The function returns
+    ``NotImplemented`` for any ``x`` it does not take as is (another dtype,
+    library or shape; for one image, a non-contiguous or read-only array),
+    and ``predict`` then checks ``x`` and converts it.
+
+    Returns None when the network is not NumPy arrays of one float dtype,
+    C-contiguous (``predict`` then uses :func:`mlp_predict`).
+    """
+    w1 = network.get("W1")
+    if type(w1) is not np.ndarray or w1.dtype not in _FLOATS or w1.ndim != 2:
+        return None
+    dtype = w1.dtype
+    params = _check_params(network, dtype)
+    if params is None:
+        return None
+    Ws, bs = params
+    n_in = w1.shape[0]
+    one = _predict_one
+    rows = _predict_rows
+    numpy_kernel = _numpy_predict.mlp_predict
+
+    def run(x: Any) -> Any:
+        if type(x) is not np.ndarray or x.dtype != dtype:
+            return NotImplemented
+        shape = x.shape
+        if not shape or shape[-1] != n_in:
+            return NotImplemented
+        if len(shape) == 1:
+            out = one(x, Ws, bs)
+        elif len(shape) == 2 and shape[0] <= SMALL_BATCH:
+            out = rows(x, Ws, bs)
+        elif len(shape) == 2:
+            return numpy_kernel(network, x)
+        else:
+            return NotImplemented
+        if out.size == 0 and x.size != 0:  # reshaped in place since: the layers do not chain
+            return NotImplemented
+        return out
+
+    return run
 
 
 def warmup(depths: tuple[int, ...] = (3,)) -> None:
@@ -291,6 +358,10 @@ def warmup(depths: tuple[int, ...] = (3,)) -> None:
                 net[f"W{i + 1}"] = np.ones((sizes[i], sizes[i + 1]), dtype)
                 net[f"b{i + 1}"] = np.zeros(sizes[i + 1], dtype)
             mlp_predict(net, np.ones((2, sizes[0]), dtype))
+            mlp_predict(net, np.ones(sizes[0], dtype))
 
 
-KERNELS: dict[str, Callable[..., Any]] = {"mlp_predict": mlp_predict}
+KERNELS: dict[str, Callable[..., Any]] = {
+    "mlp_predict": mlp_predict,
+    "prepare_mlp_predict": prepare_mlp_predict,
+}

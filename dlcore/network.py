@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -169,29 +170,51 @@ def check_network(network: Any, name: str = "network") -> int:
     return n
 
 
-# Networks that passed check_network, keyed by their keys and the identity of every
-# array; each entry holds the arrays, so an id cannot be reused while it lives. The
-# single-image loop calls predict 10,000 times with one network: re-validating it
-# every time cost more than the numba kernel. An array reshaped in place afterwards
-# (``a.shape = ...``) is still caught: the kernels check the shapes chain on every
-# call and the generic path's matmul raises.
-_VALIDATED: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
+# Networks that passed check_network, keyed by ``id`` of the dict. An entry holds the
+# dict, its keys and its arrays (so no id can be reused while it lives) and is used
+# only while the dict still holds exactly those keys and arrays (compared by
+# identity: replacing an array re-validates). The single-image loop calls predict
+# 10,000 times with one network: re-validating it every time cost more than the
+# numba kernel. An array reshaped in place afterwards (``a.shape = ...``) is still
+# caught: the kernels check the shapes chain on every call and the generic path's
+# matmul raises.
+class _Checked:
+    """A validated network: its depth, keys and arrays and, per backend, the
+    backend's ``"prepare_mlp_predict"`` answer (a function of ``x``, or None)."""
+
+    __slots__ = ("depth", "keys", "network", "prepared", "values")
+
+    def __init__(self, network: dict[str, Any], depth: int) -> None:
+        self.network = network
+        self.depth = depth
+        self.keys = tuple(network)
+        self.values = tuple(network.values())
+        self.prepared: dict[Any, Any] = {}
+
+
+_VALIDATED: dict[int, _Checked] = {}
 _VALIDATED_MAX = 8
 
 
-def _checked_depth(network: Any) -> int:
+def _checked(network: Any) -> _Checked | None:
+    """The cached validation of a dict network (validating it on a miss); None for
+    other mappings, which the caller validates on every call."""
     if type(network) is not dict:
-        return check_network(network)
-    values = tuple(network.values())
-    key = (tuple(network), tuple(map(id, values)))
-    hit = _VALIDATED.get(key)
-    if hit is not None:
-        return hit[0]
-    n = check_network(network)
+        return None
+    hit = _VALIDATED.get(id(network))
+    if (
+        hit is not None
+        and hit.network is network
+        and len(network) == len(hit.values)
+        and False not in map(is_, network.values(), hit.values)
+        and False not in map(is_, network, hit.keys)
+    ):
+        return hit
+    entry = _Checked(network, check_network(network))
     if len(_VALIDATED) >= _VALIDATED_MAX:
         _VALIDATED.clear()
-    _VALIDATED[key] = (n, values)
-    return n
+    _VALIDATED[id(network)] = entry
+    return entry
 
 
 def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
@@ -308,12 +331,36 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     >>> dlcore.to_numpy(dlcore.predict(network, x))
     array([0.40625907, 0.59374093])
     """
-    n = _checked_depth(network)
-    x = check_input(network, x, n)
-
     from dlcore.backends import get_backend
 
-    kernel = get_backend().get_kernel("mlp_predict")
+    entry = _checked(network)
+    backend = get_backend()
+    if entry is not None:
+        # the single-image fast path: the backend's kernel bound to this network once
+        run = entry.prepared.get(backend, _UNPREPARED)
+        if run is _UNPREPARED:
+            prepare = backend.get_kernel("prepare_mlp_predict")
+            run = entry.prepared[backend] = None if prepare is None else prepare(network)
+        if run is not None:
+            result = run(x)
+            if result is not NotImplemented:
+                return result
+        try:
+            return _predict(network, x, entry.depth, backend)
+        except (ValueError, TypeError):
+            # an array changed in place since the network was validated (``a.shape =``):
+            # validate again, so the error names the array rather than a matmul
+            _VALIDATED.pop(id(network), None)
+            check_network(network)
+            raise
+    return _predict(network, x, check_network(network), backend)
+
+
+def _predict(network: Mapping[str, Any], x: Any, n: int, backend: Any) -> Any:
+    """``predict`` after the network's checks: ``x``'s checks, then the backend's
+    ``"mlp_predict"`` kernel if it takes the inputs, else the generic code."""
+    x = check_input(network, x, n)
+    kernel = backend.get_kernel("mlp_predict")
     if kernel is not None:
         result = kernel(network, x)
         if result is not NotImplemented:
@@ -322,6 +369,9 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     for i in range(1, n):
         z = sigmoid(z @ network[f"W{i}"] + network[f"b{i}"])
     return softmax(z @ network[f"W{n}"] + network[f"b{n}"])
+
+
+_UNPREPARED = object()
 
 
 def load_sample_network() -> dict[str, Any]:

@@ -196,3 +196,96 @@ def test_predict_on_backend_matches_reference(backend, dtype, rows, rng):
         x = x[0]
     net = {k: backend.asarray(v) for k, v in network.items()}
     check(dlcore.predict(net, backend.asarray(x)), network, x)
+
+
+# -- the prepared single-image path of dlcore.predict ---------------------------
+# predict validates a network once and binds the backend's kernel to it
+# ("prepare_mlp_predict"); these check that nothing it remembers goes stale.
+PREPARED_BACKENDS = ["numpy", "numba"]
+
+
+def _numba_or_skip(name: str) -> None:
+    if name == "numba":
+        pytest.importorskip("numba", reason="numba is not installed (pip install 'dlcore[numba]')")
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_sees_a_replaced_array(name, rng):
+    _numba_or_skip(name)
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 3, 30, np.float32)
+    with dlcore.use_backend(name):
+        check(dlcore.predict(network, x[0]), network, x[0])
+        network["W2"] = make_network(rng, [30, 16, 10], np.float32)["W2"]
+        check(dlcore.predict(network, x[0]), network, x[0])
+        check(dlcore.predict(network, x), network, x)
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_sees_weights_changed_in_place(name, rng):
+    """The book's SGD updates ``params[key] -= lr * grad`` in place: no stale copy."""
+    _numba_or_skip(name)
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 1, 30, np.float32)[0]
+    with dlcore.use_backend(name):
+        before = dlcore.to_numpy(dlcore.predict(network, x)).copy()
+        network["W1"] -= 0.5
+        network["b2"][:] = np.arange(10, dtype=np.float32)
+        after = dlcore.predict(network, x)
+    check(after, network, x)
+    assert np.abs(dlcore.to_numpy(after) - before).max() > 1e-3
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_same_arrays_under_other_keys_is_revalidated(name, rng):
+    _numba_or_skip(name)
+    network = make_network(rng, [12, 12, 12, 5], np.float64)
+    x = make_images(rng, 1, 12, np.float64)[0]
+    with dlcore.use_backend(name):
+        check(dlcore.predict(network, x), network, x)
+        # same dict, same six arrays, W1 and W2 swapped: a different network
+        network["W1"], network["W2"] = network["W2"], network["W1"]
+        check(dlcore.predict(network, x), network, x)
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_weight_reshaped_in_place_is_reported(name, rng):
+    _numba_or_skip(name)
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 1, 30, np.float32)[0]
+    with dlcore.use_backend(name):
+        dlcore.predict(network, x)
+        network["W2"].shape = (8, 20)  # same array, no longer chains with b1 (16)
+        with pytest.raises(ValueError, match="W2"):
+            dlcore.predict(network, x)
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_odd_single_images(name, rng):
+    """Strided, read-only and float64 images into a float32 network: all correct."""
+    _numba_or_skip(name)
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 2, 60, np.float32)
+    strided = x[0, ::2]
+    readonly = x[1, :30].copy()
+    readonly.flags.writeable = False
+    wide = x[1, 30:].astype(np.float64)
+    with dlcore.use_backend(name):
+        check(dlcore.predict(network, strided), network, strided)
+        check(dlcore.predict(network, readonly), network, readonly)
+        got = dlcore.predict(network, wide)
+    check(got, network, wide.astype(np.float32))
+
+
+def test_predict_prepared_per_backend(rng):
+    """One network used on several backends in turn: each call right on its backend."""
+    network = make_network(rng, [30, 16, 10], np.float64)
+    x = make_images(rng, 1, 30, np.float64)[0]
+    names = ["numpy", "array_api_strict", "numpy"]
+    if dlcore.available_backends()["numba"][0]:
+        names += ["numba", "numpy", "numba"]
+    for name in names:
+        with dlcore.use_backend(name):
+            check(dlcore.predict(network, x), network, x)
+            strict_net = {k: dlcore.asarray(v) for k, v in network.items()}
+            check(dlcore.predict(strict_net, dlcore.asarray(x)), network, x)
