@@ -303,21 +303,21 @@ def _first_element(x: np.ndarray) -> float:
 
 
 def _loop_overheads(x: np.ndarray) -> dict[str, float]:
-    """Seconds per call of ``f`` that each loop adds, measured with an ``f`` that costs ~2 ns."""
-    if "overheads" not in RESULTS:
-        f = _first_element
-        runs = {
-            "book loop": lambda: book_numerical_gradient(f, x.copy()),
-            "generic loop": lambda: dlcore.numerical_gradient(f, x.copy()),
+    """Seconds per call of ``f`` that each loop adds, measured with an ``f`` that costs ~2 ns.
+
+    Measured again for each ``f``, next to its own timings: this machine's
+    speed drifts by up to 2x within a run.
+    """
+    f = _first_element
+    runs = {
+        "book loop": lambda: book_numerical_gradient(f, x.copy()),
+        "generic loop": lambda: dlcore.numerical_gradient(f, x.copy()),
+    }
+    with dlcore.use_backend("numpy"):
+        runs["generic loop"]()
+        return {
+            name: min(_seconds(run) for _ in range(5)) / (2 * x.size) for name, run in runs.items()
         }
-        with dlcore.use_backend("numpy"):
-            runs["generic loop"]()
-            RESULTS["overheads"] = {
-                name: min(_seconds(run) for _ in range(5)) / (2 * x.size)
-                for name, run in runs.items()
-            }
-    overheads: dict[str, float] = RESULTS["overheads"]
-    return overheads
 
 
 def _seconds(fn: Callable[[], Any]) -> float:
