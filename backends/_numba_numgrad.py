@@ -13,6 +13,7 @@ can be imported without Numba.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import warnings
@@ -37,21 +38,30 @@ class NumbaFallbackWarning(UserWarning):
 _warned: set[str] = set()
 _lock = threading.Lock()
 _failed: weakref.WeakSet[Any] = weakref.WeakSet()  # dispatchers the loop could not compile for
+#: Per ``f``: the loop compiled around it, per (``f`` is parallel, ``x.ndim``).
+_compiled: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int], Callable[..., Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _warn_once(reason: str, msg: str) -> None:
+def _warn_once(reason: str, msg: str, stacklevel: int = 4) -> None:
     with _lock:
         if reason in _warned:
             return
         _warned.add(reason)
     # stacklevel 4: _warn_once <- the kernel <- dlcore.numerical_gradient <- the caller
-    warnings.warn(msg, NumbaFallbackWarning, stacklevel=4)
+    warnings.warn(msg, NumbaFallbackWarning, stacklevel=stacklevel)
+
+
+@functools.cache
+def _dispatcher_type() -> type:
+    from numba.core.registry import CPUDispatcher
+
+    return CPUDispatcher
 
 
 def _is_numba_function(f: Any) -> bool:
-    from numba.core.registry import CPUDispatcher
-
-    return isinstance(f, CPUDispatcher)
+    return isinstance(f, _dispatcher_type())
 
 
 def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
@@ -77,19 +87,39 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
             "dlcore.mlp_numerical_gradient. This warning is shown once.",
         )
         return NotImplemented
-    if f in _failed:
-        return NotImplemented
+    # C order, aligned, writeable (copied only if not): one Numba type per ndim, so
+    # the loop found in _compiled is the one the dispatcher would pick
+    work = np.require(x, np.float64, ["C", "A", "W"])
+    parallel_f = bool(getattr(f, "targetoptions", {}).get("parallel"))
+    compiled = _compiled.get(f, {}).get((parallel_f, work.ndim))
+    if compiled is None:
+        if f in _failed:
+            return NotImplemented
+        compiled = _compile(f, work, parallel_f)
+        if compiled is None:
+            return NotImplemented
+    grad = compiled(f, work, float(h))
+    return grad.reshape(x.shape).astype(x.dtype, copy=False)
 
+
+def _compile(f: Any, work: np.ndarray, parallel_f: bool) -> Callable[..., Any] | None:
+    """The loop compiled around ``f`` for ``work`` (``None``, with a warning, if Numba fails).
+
+    The parallel loop, or the serial one for an ``f`` that is itself parallel.
+    Kept in ``_compiled`` and called without its dispatcher from then on: the
+    dispatcher spends ~15 us per call typing ``f`` (it builds a
+    ``types.Dispatcher`` each time), as long as 100 coordinates of a cheap
+    ``f``. The entry holds ``f`` weakly (so does its Numba type): it goes with ``f``.
+    """
+    from numba import typeof, types
     from numba.core.errors import NumbaError
 
     from . import _numba_numgrad_jit as jit
 
-    work = np.ascontiguousarray(x, dtype=np.float64)
-    parallel_f = bool(getattr(f, "targetoptions", {}).get("parallel"))
     loop = jit.central_difference_serial if parallel_f else jit.central_difference_parallel
-    try:
-        grad = loop(f, work, float(h))
-    except NumbaError as exc:  # compilation failed: let the generic loop run (and report)
+    try:  # lazily, on the first call for f; the same types the dispatcher would infer
+        compiled: Callable[..., Any] = loop.compile((typeof(f), typeof(work), types.float64))
+    except NumbaError as exc:  # let the generic loop run (and report what f does wrong)
         _failed.add(f)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         _warn_once(
@@ -97,9 +127,11 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
             f"numerical_gradient: Numba could not compile the loop around `f` for a "
             f"{work.ndim}-d float64 array ({type(exc).__name__}: {first_line}); running the "
             "generic loop. f must take the array and return a float.",
+            stacklevel=5,  # one more: _compile
         )
-        return NotImplemented
-    return grad.reshape(x.shape).astype(x.dtype, copy=False)
+        return None
+    _compiled.setdefault(f, {})[(parallel_f, work.ndim)] = compiled
+    return compiled
 
 
 def _targets(t: np.ndarray, n: int, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

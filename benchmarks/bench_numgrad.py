@@ -12,6 +12,14 @@ test images (shipped with dlcore) or, without them, synthetic digit-like
 images. Each fast method's result is compared with the book loop's (max abs
 difference in ``extra_info``); compile time is the first call's time minus a
 later call's, measured in a fresh process with an empty Numba cache.
+
+Generic ``f`` with 1,000 float64 inputs (``test_generic_f``): the book's
+``numerical_gradient`` loop and dlcore's generic loop, each with ``f``
+uncompiled and compiled, against the numba kernel; the kernel's
+``extra_info`` has its speedup over and max abs difference from each loop,
+its compile times, the cost of one compiled call of ``f`` and each loop's
+overhead per call of ``f`` (the two numbers that bound the speedup: about
+``threads * (f + overhead) / f``).
 """
 
 from __future__ import annotations
@@ -81,6 +89,24 @@ def problem() -> dict[str, Any]:
 
 
 # -- the book's loop -----------------------------------------------------------
+def book_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndarray:
+    """The book's ``numerical_gradient`` (``common/gradient.py``, ch04): ``np.nditer``, in place."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        idx = it.multi_index
+        tmp_val = x[idx]
+        x[idx] = float(tmp_val) + h
+        fxh1 = f(x)  # f(x+h)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)  # f(x-h)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+        it.iternext()
+    return grad
+
+
 def _book_two_layer_net_gradient(params: dict, x: np.ndarray, t: np.ndarray) -> dict:
     """The book's ch04 TwoLayerNet.numerical_gradient, in plain NumPy (the reference)."""
 
@@ -96,22 +122,10 @@ def _book_two_layer_net_gradient(params: dict, x: np.ndarray, t: np.ndarray) -> 
         y = softmax(z1 @ params["W2"] + params["b2"])
         return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
 
-    def numerical_gradient(w: np.ndarray, h: float = 1e-4) -> np.ndarray:
-        grad = np.zeros_like(w)
-        it = np.nditer(w, flags=["multi_index"], op_flags=[["readwrite"]])
-        while not it.finished:
-            idx = it.multi_index
-            tmp = w[idx]
-            w[idx] = float(tmp) + h
-            fxh1 = loss()
-            w[idx] = tmp - h
-            fxh2 = loss()
-            grad[idx] = (fxh1 - fxh2) / (2 * h)
-            w[idx] = tmp
-            it.iternext()
-        return grad
+    def loss_w(w: np.ndarray) -> float:  # the book's ``lambda W: self.loss(x, t)``
+        return loss()
 
-    return {k: numerical_gradient(params[k]) for k in ("W1", "b1", "W2", "b2")}
+    return {k: book_numerical_gradient(loss_w, params[k]) for k in ("W1", "b1", "W2", "b2")}
 
 
 def _max_diff(a: dict, b: dict) -> float:
@@ -168,13 +182,19 @@ with dlcore.use_backend("numba"):
         times.append(time.perf_counter() - t0)
 print(json.dumps(times))
 """
+    times = _fresh_process(code)
+    return {"cold_first_call_s": times[0], "cold_compile_s": times[0] - min(times[1:])}
+
+
+def _fresh_process(code: str) -> list[float]:
+    """Run ``code`` in a new Python with an empty Numba cache; it prints a JSON list last."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         out = subprocess.run(
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
-    times = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"cold_first_call_s": times[0], "cold_compile_s": times[0] - min(times[1:])}
+    times: list[float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return times
 
 
 @pytest.mark.benchmark(group="two-layer-net numerical gradient")
@@ -221,39 +241,150 @@ def least_squares(w: np.ndarray) -> float:
     return 0.5 * s
 
 
+@numba.njit
+def function_2(x: np.ndarray) -> float:
+    """The book's ch04 ``function_2`` (``x[0]**2 + x[1]**2``) for any size: ``np.sum(x**2)``.
+
+    Compiled as written, Numba's ``np.sum`` adds the 1,000 squares one after
+    the other (each addition waits for the last: ~1.8 us a call here).
+    """
+    return np.sum(x**2)
+
+
+@numba.njit(fastmath=True)
+def function_2_fastmath(x: np.ndarray) -> float:
+    """``function_2`` as a loop that Numba may reorder (``fastmath``): SIMD, ~0.13 us a call."""
+    s = 0.0
+    for i in range(x.size):
+        s += x[i] * x[i]
+    return s
+
+
+GENERIC_FS = [least_squares, sin_x2, function_2, function_2_fastmath]
+METHODS = [
+    "book loop, uncompiled f",
+    "book loop",
+    "generic loop, uncompiled f",
+    "generic loop",
+    "njit kernel",
+]
+
+
+def _uncompiled(f: Any) -> Callable[[np.ndarray], Any]:
+    """``f`` without Numba: its source (the book's NumPy ``function_2`` for both variants)."""
+    return function_2.py_func if f is function_2_fastmath else f.py_func
+
+
+def _tag(method: str) -> str:
+    """``"generic loop, uncompiled f"`` -> ``"loop_uncompiled_f"`` (the keys of extra_info)."""
+    return method.replace("generic loop", "loop").replace(", ", "_").replace(" ", "_")
+
+
+@numba.njit
+def _repeat_calls(f: Any, x: np.ndarray, k: int) -> float:
+    s = 0.0
+    for _ in range(k):
+        x[0] += 1e-12  # not hoisted
+        s += f(x)
+    return s
+
+
+def _compiled_call_s(f: Any, x: np.ndarray) -> float:
+    """Seconds per call of the compiled ``f`` from compiled code (best of 5)."""
+    x = x.copy()
+    _repeat_calls(f, x, 1)
+    k = 20_000
+    return min(_seconds(lambda: _repeat_calls(f, x, k)) for _ in range(5)) / k
+
+
+@numba.njit
+def _first_element(x: np.ndarray) -> float:
+    return x[0]
+
+
+def _loop_overheads(x: np.ndarray) -> dict[str, float]:
+    """Seconds per call of ``f`` that each loop adds, measured with an ``f`` that costs ~2 ns.
+
+    Measured again for each ``f``, next to its own timings: this machine's
+    speed drifts by up to 2x within a run.
+    """
+    f = _first_element
+    runs = {
+        "book loop": lambda: book_numerical_gradient(f, x.copy()),
+        "generic loop": lambda: dlcore.numerical_gradient(f, x.copy()),
+    }
+    with dlcore.use_backend("numpy"):
+        runs["generic loop"]()
+        return {
+            name: min(_seconds(run) for _ in range(5)) / (2 * x.size) for name, run in runs.items()
+        }
+
+
+def _seconds(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _cold_generic_compile(name: str) -> dict[str, float]:
+    """Compile times of ``f`` and of the kernel around it, in a fresh process."""
+    code = f"""
+import json, sys, time, numpy as np, dlcore
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from bench_numgrad import {name} as f
+x = np.random.default_rng(4).standard_normal(1000)
+with dlcore.use_backend("numba"):
+    t0 = time.perf_counter(); f(x); t1 = time.perf_counter()
+    dlcore.numerical_gradient(f, x); t2 = time.perf_counter()
+    dlcore.numerical_gradient(f, x); t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+    f_compile, first, second = _fresh_process(code)
+    return {
+        "cold_f_compile_s": f_compile,
+        "cold_first_call_s": first,
+        "cold_compile_s": first - second,
+    }
+
+
 @pytest.mark.parametrize(
     ("f", "where"),
-    [
-        (f, w)
-        for f in (least_squares, sin_x2)
-        for w in ("generic loop, uncompiled f", "generic loop", "njit kernel")
-    ],
+    [(f, w) for f in GENERIC_FS for w in METHODS],
     ids=lambda v: getattr(v, "__name__", v),
 )
 @pytest.mark.benchmark(group="numerical_gradient of an njit f, 1,000 inputs")
 def test_generic_f(benchmark, f, where):
-    """The same f in the generic loop (numpy backend) and in the numba kernel.
+    """The book's loop and dlcore's generic loop (numpy backend) vs the numba kernel.
 
-    "uncompiled f" runs ``f.py_func``, the same source without Numba (NumPy
-    calls from Python for ``sin_x2``, Python loops for ``least_squares``): the
-    book's setting, where ``f`` is ordinary Python.
+    "uncompiled f" runs ``f`` without Numba (``f.py_func``: NumPy calls from
+    Python for ``sin_x2`` and ``function_2``, Python loops for
+    ``least_squares``; the book's NumPy ``function_2`` for
+    ``function_2_fastmath``): the book's setting, where ``f`` is ordinary
+    Python. "book loop" is the book's ``numerical_gradient`` (``np.nditer``);
+    the ratios of the kernel are against each loop, the differences against
+    the book's loop with the uncompiled ``f``.
     """
     x = np.random.default_rng(4).standard_normal(1000)
     name = "numba" if where == "njit kernel" else "numpy"
-    if where.endswith("uncompiled f"):
-        f = f.py_func
+    g = _uncompiled(f) if where.endswith("uncompiled f") else f
+    first = second = 0.0
     with dlcore.use_backend(name):
-        first = second = 0.0
         if where == "njit kernel":  # the first call compiles the loop around f
             t0 = time.perf_counter()
-            dlcore.numerical_gradient(f, x.copy())
+            dlcore.numerical_gradient(g, x.copy())
             first = time.perf_counter() - t0
             t1 = time.perf_counter()
-            dlcore.numerical_gradient(f, x.copy())
+            dlcore.numerical_gradient(g, x.copy())
             second = time.perf_counter() - t1
 
-        def run() -> Any:
-            return dlcore.numerical_gradient(f, x.copy())
+        if where.startswith("book loop"):
+
+            def run() -> Any:
+                return book_numerical_gradient(g, x.copy())
+        else:
+
+            def run() -> Any:
+                return dlcore.numerical_gradient(g, x.copy())
 
         if where.endswith("uncompiled f"):  # up to seconds per gradient: two rounds
             grad = benchmark.pedantic(run, rounds=2, iterations=1)
@@ -261,13 +392,27 @@ def test_generic_f(benchmark, f, where):
             grad = benchmark(run)
     info = benchmark.extra_info
     info.update({"numba_threads": numba.get_num_threads(), "cpu_count": os.cpu_count()})
+    key = f.__name__
+    RESULTS[(key, where)] = (benchmark.stats.stats.min, grad)
+    if (key, METHODS[0]) in RESULTS:
+        book_grad = RESULTS[(key, METHODS[0])][1]
+        info["max_abs_diff_vs_book_loop_uncompiled_f"] = float(np.max(np.abs(grad - book_grad)))
     if where != "njit kernel":
-        RESULTS[(f.__name__, where)] = (benchmark.stats.stats.min, grad)
         return
     info["compile_s"] = first - second  # the kernel compiles per f (not cacheable)
-    for loop in ("generic loop", "generic loop, uncompiled f"):
-        if (f.__name__, loop) in RESULTS:
-            loop_time, loop_grad = RESULTS[(f.__name__, loop)]
-            tag = loop.replace("generic loop", "loop").replace(", ", "_").replace(" ", "_")
-            info[f"speedup_vs_{tag}"] = loop_time / benchmark.stats.stats.min
-            info[f"max_abs_diff_vs_{tag}"] = float(np.max(np.abs(grad - loop_grad)))
+    info.update(_cold_generic_compile(key))
+    for loop in METHODS[:-1]:
+        if (key, loop) in RESULTS:
+            loop_time, loop_grad = RESULTS[(key, loop)]
+            info[f"speedup_vs_{_tag(loop)}"] = loop_time / benchmark.stats.stats.min
+            info[f"max_abs_diff_vs_{_tag(loop)}"] = float(np.max(np.abs(grad - loop_grad)))
+    # the cost model: a loop costs 2n (f + its overhead per call), the kernel 2n f / threads,
+    # so it is ~threads * (f + overhead) / f faster, and 20x needs f <= threads * overhead / 18
+    f_s = _compiled_call_s(f, x)
+    threads = numba.get_num_threads()
+    info["f_call_compiled_us"] = f_s * 1e6
+    for loop, overhead in _loop_overheads(x).items():
+        tag = _tag(loop)
+        info[f"{tag}_overhead_per_call_us"] = overhead * 1e6
+        info[f"model_speedup_vs_{tag}"] = threads * (f_s + overhead) / f_s
+        info[f"f_budget_for_20x_vs_{tag}_us"] = threads * overhead / (20 - threads) * 1e6

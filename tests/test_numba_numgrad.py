@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -86,6 +88,80 @@ def test_generic_kernel_float32_and_strided(numba_backend, rng):
     np.testing.assert_allclose(got32, _generic(wavy, x32.copy()), rtol=1e-6)
 
 
+def _random_f(rng):
+    """A random smooth f of a (4, 6) array: quadratic form, sines and a product term."""
+    a, b, c = rng.standard_normal((24, 24)), rng.standard_normal(24), rng.standard_normal(24)
+
+    @numba.njit
+    def f(x):
+        v = x.reshape(24)  # x is C-contiguous: the kernel's copy and the loop's x
+        return _quad(v, a) + np.sum(np.sin(b * v)) + np.prod(1.0 + 0.1 * c * v)
+
+    return f
+
+
+@numba.njit
+def _quad(v, a):
+    s = 0.0
+    for i in range(v.size):
+        for j in range(v.size):
+            s += v[i] * a[i, j] * v[j]
+    return s
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_generic_kernel_random_f_and_repeated_calls(numba_backend, seed):
+    rng = np.random.default_rng(seed)
+    f = _random_f(rng)
+    x = rng.standard_normal((4, 6))
+    x[:, 2] = 0.0  # a column of zeros
+    expected = _generic(f, x.copy())
+    first = dlcore.numerical_gradient(f, x)  # compiles the loop around f
+    again = dlcore.numerical_gradient(f, x)  # the compiled loop, called directly
+    assert np.max(np.abs(first - expected)) < ATOL
+    np.testing.assert_array_equal(again, first)
+    flat = dlcore.numerical_gradient(f, x.reshape(2, 12))  # another ndim: compiled again
+    np.testing.assert_array_equal(flat.reshape(4, 6), first)
+
+
+def test_generic_kernel_input_layouts(numba_backend, rng):
+    """Read-only, non-contiguous and one-element inputs: the same loop, the same numbers."""
+    x = rng.standard_normal((6, 5))
+    expected = dlcore.numerical_gradient(wavy, x)
+    read_only = x.copy()
+    read_only.flags.writeable = False
+    np.testing.assert_array_equal(dlcore.numerical_gradient(wavy, read_only), expected)
+    fortran = np.asfortranarray(x)
+    np.testing.assert_array_equal(dlcore.numerical_gradient(wavy, fortran), expected)
+    one = rng.standard_normal((1, 1))  # fewer coordinates than threads
+    np.testing.assert_allclose(dlcore.numerical_gradient(wavy, one), _generic(wavy, one), atol=ATOL)
+
+
+def test_generic_kernel_thread_count(numba_backend, rng):
+    """One chunk per thread: any thread count gives the same numbers."""
+    x = rng.standard_normal((6, 5))
+    expected = dlcore.numerical_gradient(wavy, x)
+    saved = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        np.testing.assert_array_equal(dlcore.numerical_gradient(wavy, x), expected)
+    finally:
+        numba.set_num_threads(saved)
+
+
+def test_generic_kernel_does_not_keep_f_alive(numba_backend, rng):
+    @numba.njit
+    def cube(x):
+        return np.sum(x**3)
+
+    dlcore.numerical_gradient(cube, rng.standard_normal(5))
+    assert cube in kernels._compiled
+    ref = weakref.ref(cube)
+    del cube
+    gc.collect()
+    assert ref() is None
+
+
 def test_parallel_f_runs_the_serial_loop(numba_backend, rng):
     x = rng.standard_normal(50)
     got = dlcore.numerical_gradient(parallel_sum, x)
@@ -97,8 +173,11 @@ def test_plain_python_f_warns_once_and_falls_back(numba_backend, fresh_warnings)
         return float(np.sum(x**2))
 
     x = np.array([3.0, 4.0])
-    with pytest.warns(kernels.NumbaFallbackWarning, match=r"plain Python function.*numba\.njit"):
+    with pytest.warns(
+        kernels.NumbaFallbackWarning, match=r"plain Python function.*numba\.njit"
+    ) as record:
         got = dlcore.numerical_gradient(f, x)
+    assert record[0].filename == __file__  # points at the caller
     np.testing.assert_allclose(got, [6.0, 8.0], rtol=1e-9)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a second warning would raise
@@ -108,10 +187,11 @@ def test_plain_python_f_warns_once_and_falls_back(numba_backend, fresh_warnings)
 
 def test_uncompilable_f_warns_and_the_loop_reports(numba_backend, fresh_warnings):
     with (
-        pytest.warns(kernels.NumbaFallbackWarning, match="could not compile"),
+        pytest.warns(kernels.NumbaFallbackWarning, match="could not compile") as record,
         pytest.raises(TypeError, match="must return a scalar"),
     ):
         dlcore.numerical_gradient(not_a_scalar, np.ones(3))
+    assert record[0].filename == __file__
 
 
 def test_kernel_declines_what_it_does_not_handle(rng):
