@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._array import as_array, check_float, namespace
+from ._validate import as_array, check_float, namespace
 
 __all__ = [
     "SELU_ALPHA",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._array import namespace
+from ._validate import namespace
 
 __all__ = ["gradient_check"]
 

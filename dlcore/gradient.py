@@ -15,7 +15,7 @@ from typing import Any
 
 from array_api_compat import is_writeable_array
 
-from ._array import as_array, check_float, namespace
+from ._validate import as_array, check_float, namespace
 
 __all__ = ["gradient_descent", "numerical_diff", "numerical_gradient"]
 

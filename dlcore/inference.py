@@ -15,7 +15,7 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
-from ._array import as_array, namespace
+from ._validate import as_array, namespace
 
 __all__ = ["predict_batches", "predict_dask"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from array_api_compat import device
 
-from ._array import as_array, check_float, namespace
+from ._validate import as_array, check_float, namespace
 from .activations import sigmoid, softmax
 from .losses import cross_entropy_error
 

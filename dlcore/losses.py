@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._array import as_array, check_float, check_same_shape, namespace
+from ._validate import as_array, check_float, check_same_shape, namespace
 from .activations import softmax
 
 __all__ = [

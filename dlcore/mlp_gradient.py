@@ -25,7 +25,7 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from ._array import as_array, check_float, namespace
+from ._validate import as_array, check_float, namespace
 from .activations import relu, sigmoid, softmax
 from .gradient import numerical_gradient
 from .losses import cross_entropy_error

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._array import as_array, namespace
+from ._validate import as_array, namespace
 from .activations import relu, sigmoid, softmax
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss

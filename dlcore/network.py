@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_numpy_array
 
-from ._array import as_array, check_float, is_float_dtype, namespace
+from ._validate import as_array, check_float, is_float_dtype, namespace
 from .activations import identity_function, sigmoid, softmax
 
 __all__ = [
@@ -69,7 +69,7 @@ def _common_namespace(arrays: list[Any]) -> Any:
     """``namespace(*arrays)``, cheaply when all arrays have one type (the hot path).
 
     The namespace of an array type is looked up once and cached; arrays of
-    mixed types (or unknown ones) go through :func:`dlcore._array.namespace`,
+    mixed types (or unknown ones) go through :func:`dlcore._validate.namespace`,
     which raises the clear mixed-library/device error.
     """
     kind = type(arrays[0])

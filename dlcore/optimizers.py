@@ -13,7 +13,7 @@ import math
 from collections.abc import MutableMapping
 from typing import Any
 
-from ._array import namespace
+from ._validate import namespace
 
 __all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Optimizer", "get_optimizer"]
 

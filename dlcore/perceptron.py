@@ -6,7 +6,7 @@ from typing import Any
 
 from array_api_compat import is_array_api_obj
 
-from ._array import as_array, check_float, namespace
+from ._validate import as_array, check_float, namespace
 
 __all__ = ["AND", "NAND", "OR", "XOR", "Perceptron"]
 

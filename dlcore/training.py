@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import device
 
-from ._array import namespace
+from ._validate import namespace
 from .optimizers import Optimizer, get_optimizer
 
 __all__ = ["plot_history", "shift_images", "train"]

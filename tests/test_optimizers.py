@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_close
+from _helpers import assert_close
 
 import dlcore
 from dlcore.optimizers import OPTIMIZERS, SGD, AdaGrad, Adam, Momentum, get_optimizer

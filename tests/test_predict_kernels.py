@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_close, tol
+from _helpers import assert_close, tol
 from dlcore.backends import _numpy_predict
 
 import dlcore

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_close
+from _helpers import assert_close
 
 import dlcore
 from dlcore import MultiLayerNet, TwoLayerNet
