@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Backend, BackendDeviceError, BackendError, BackendNotInstalledError
+from ._base import (
+    Backend,
+    BackendDeviceError,
+    BackendError,
+    BackendNotInstalledError,
+    NumbaFallbackWarning,
+)
 
 __all__ = [
     "ENV_VAR",
@@ -34,6 +40,7 @@ __all__ = [
     "BackendDeviceError",
     "BackendError",
     "BackendNotInstalledError",
+    "NumbaFallbackWarning",
     "asarray",
     "available_backends",
     "backend_names",

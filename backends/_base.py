@@ -1,8 +1,17 @@
-"""The backend object: where new arrays live and which kernels replace hot loops."""
+"""The backend object: where new arrays live, and the hot loops as overridable methods.
+
+Every hot loop of dlcore is a method of :class:`Backend` whose body here is
+the generic Array-API implementation. A subclass overrides a method where it
+has a faster kernel and calls ``super()`` for the inputs it does not handle
+(thinc's ``Ops``/``CupyOps`` pattern): there is no kernel table and no
+sentinel. The methods receive inputs that the library has already validated
+(:func:`dlcore.network.check_network`, :func:`dlcore.network.check_input`),
+so a kernel never decides which inputs are valid, only which it runs fast.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +21,12 @@ __all__ = [
     "BackendDeviceError",
     "BackendError",
     "BackendNotInstalledError",
+    "NumbaFallbackWarning",
+    "PredictFn",
 ]
+
+#: What :meth:`Backend.bind_predict` returns: ``run(arrays, x) -> probabilities``.
+PredictFn = Callable[[Sequence[Any], Any], Any]
 
 
 class BackendError(Exception):
@@ -27,17 +41,23 @@ class BackendDeviceError(BackendError, RuntimeError):
     """The library is installed but the device it needs (e.g. a CUDA GPU) is missing."""
 
 
+class NumbaFallbackWarning(UserWarning):
+    """The numba backend ran ``numerical_gradient`` in the slow generic loop.
+
+    Issued once per process and reason: ``f`` is a plain Python function (decorate
+    it with ``numba.njit``), or Numba could not compile the loop around ``f``.
+    Silence it with ``warnings.filterwarnings("ignore", category=dlcore.NumbaFallbackWarning)``.
+    """
+
+
 class Backend:
-    """A compute backend.
+    """A compute backend: where new arrays live, and how the hot loops run.
 
-    A backend decides only two things: where *new* arrays are created (weights,
-    datasets, :func:`dlcore.asarray`) and which compiled kernel, if any,
-    replaces a hot loop. Maths functions never consult it: they take the array
-    namespace from their inputs.
-
-    Subclasses set :attr:`name` and implement :meth:`_load` (import the library,
-    return the Array-API namespace) and may register kernels in
-    :attr:`kernels`.
+    Subclasses set :attr:`name`, implement :meth:`_load` (import the library,
+    return its Array-API namespace) and override the hot-loop methods
+    (:meth:`bind_predict`, :meth:`mlp_gradient`, :meth:`mlp_numerical_gradient`,
+    :meth:`numerical_gradient`) where they have a faster kernel, calling
+    ``super()`` for inputs they do not handle.
 
     Attributes
     ----------
@@ -60,17 +80,11 @@ class Backend:
 
     def __init__(self) -> None:
         self._xp: Any = None
-        self._kernels: dict[str, Callable[..., Any]] = {}
-        self._kernels_loaded = False
 
     # -- loading ----------------------------------------------------------
     def _load(self) -> Any:  # pragma: no cover - abstract
         """Import the library and return its Array-API namespace."""
         raise NotImplementedError
-
-    def _load_kernels(self) -> dict[str, Callable[..., Any]]:
-        """Return the kernels this backend provides (imported lazily)."""
-        return {}
 
     def check_available(self) -> None:
         """Raise a :class:`BackendError` that says why this backend cannot run."""
@@ -95,7 +109,7 @@ class Backend:
 
     @property
     def device(self) -> Any:
-        """The device new arrays are created on."""
+        """The device new arrays are created on (``None``: the library's default)."""
         return None
 
     def asarray(self, obj: Any, dtype: Any = None) -> Any:
@@ -152,22 +166,117 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until queued device work is done (a no-op on the CPU)."""
 
-    # -- kernels ----------------------------------------------------------
-    @property
-    def kernels(self) -> dict[str, Callable[..., Any]]:
-        """Compiled replacements for hot loops, by name (loaded on first use)."""
-        if not self._kernels_loaded:
-            self._kernels = dict(self._load_kernels())
-            self._kernels_loaded = True
-        return self._kernels
-
-    def get_kernel(self, name: str) -> Callable[..., Any] | None:
-        """Return the kernel ``name`` or ``None`` when this backend has none."""
-        return self.kernels.get(name)
-
     def versions(self) -> dict[str, str]:
         """Library versions, for benchmark records and ``dlcore info``."""
         return {"numpy": np.__version__}
+
+    # -- hot loops: generic Array-API implementations ----------------------
+    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
+        """Bind the forward pass of a validated network: ``run(arrays, x) -> probabilities``.
+
+        Parameters
+        ----------
+        arrays : sequence of arrays
+            ``(W1, b1, ..., Wn, bn)``, validated by
+            :func:`dlcore.network.check_network`.
+
+        Returns
+        -------
+        callable
+            ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
+            for ``x`` (validated by :func:`dlcore.network.check_input`). The
+            caller passes arrays of the same shapes, dtypes and strides as at
+            binding (the same objects, possibly updated in place); ``run``
+            holds no reference to them, so a cache of bound networks keeps no
+            network alive.
+
+        Notes
+        -----
+        .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i),
+                  \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
+
+        The generic version is :func:`dlcore.network.forward_layers`.
+        """
+        from dlcore.network import forward_layers
+
+        def run(arrays: Sequence[Any], x: Any) -> Any:
+            return forward_layers(arrays, x, output="softmax")
+
+        return run
+
+    def mlp_gradient(
+        self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"
+    ) -> list[Any]:
+        """Backpropagation gradient of an MLP's softmax cross-entropy loss.
+
+        Parameters
+        ----------
+        arrays : sequence of arrays
+            ``(W1, b1, ..., Wn, bn)``, validated.
+        x : array
+            A validated batch ``(N, d)`` of the network's dtype.
+        t : array
+            Integer labels ``(N,)`` or one-hot targets ``(N, k)``.
+        activation : str
+            The hidden-layer activation (a name of
+            :data:`dlcore.network.ACTIVATIONS`).
+
+        Returns
+        -------
+        list of arrays
+            ``[dW1, db1, ..., dWn, dbn]``, each of its parameter's shape and dtype.
+
+        Notes
+        -----
+        The book's layers: :math:`\\partial L / \\partial a_n = (y - t) / N` at the
+        softmax-with-loss output, then back through each affine and activation
+        layer. The generic version is :func:`dlcore.network.backprop`.
+        """
+        from dlcore.network import backprop
+
+        return backprop(arrays, x, t, activation=activation)
+
+    def mlp_numerical_gradient(
+        self,
+        arrays: Sequence[Any],
+        x: Any,
+        t: Any,
+        *,
+        h: float,
+        activation: str,
+        max_bytes: int,
+    ) -> list[Any]:
+        """Central-difference gradient of :func:`dlcore.mlp_loss` for every weight and bias.
+
+        ``arrays`` and ``x`` (2-D) and ``t`` arrive validated. The generic
+        version evaluates many perturbed losses at once in chunks of about
+        ``max_bytes`` (see :func:`dlcore.mlp_numerical_gradient`, ``"batched"``).
+
+        Returns
+        -------
+        list of arrays
+            ``[dW1, db1, ..., dWn, dbn]`` of the parameters' dtypes.
+        """
+        from ._batched_numgrad import batched_gradient
+
+        return batched_gradient(self._namespace_of(x), arrays, x, t, h, activation, max_bytes)
+
+    def numerical_gradient(self, f: Callable[[Any], Any], x: Any, h: float) -> Any:
+        """Central differences of a scalar ``f`` at ``x``, one element at a time.
+
+        ``x`` arrives validated (a real floating array of this namespace).
+        See :func:`dlcore.numerical_gradient` for the rules (in place, as the
+        book, and restored afterwards).
+        """
+        from ._generic import numerical_gradient_loop
+
+        return numerical_gradient_loop(self._namespace_of(x), f, x, h)
+
+    @staticmethod
+    def _namespace_of(x: Any) -> Any:
+        from array_api_compat import array_namespace
+
+        return array_namespace(x)
 
     def __repr__(self) -> str:
         return f"<dlcore backend {self.name!r}>"

@@ -1,14 +1,10 @@
 """Numba kernels for numerical gradients: the book's slowest loop, compiled and parallel.
 
-``KERNELS["numerical_gradient"]`` replaces :func:`dlcore.numerical_gradient`
-when ``f`` is a Numba-compiled function (``numba.njit``);
-``KERNELS["mlp_numerical_gradient"]`` is the ``"kernel"`` method of
-:func:`dlcore.mlp_numerical_gradient`. Both evaluate the same central
-differences as the generic code, in float64.
-
-This module imports Numba only when a kernel runs (the jitted loops live in
-:mod:`dlcore.backends._numba_numgrad_jit`), so :class:`NumbaFallbackWarning`
-can be imported without Numba.
+:func:`numerical_gradient` runs :meth:`NumbaBackend.numerical_gradient` for a
+Numba-compiled ``f`` (``numba.njit``); :func:`mlp_numerical_gradient` runs
+:meth:`NumbaBackend.mlp_numerical_gradient`. Both evaluate the same central
+differences as the generic code, in float64. The jitted loops live in
+:mod:`dlcore.backends._numba_numgrad_jit`.
 """
 
 from __future__ import annotations
@@ -18,21 +14,14 @@ import math
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["KERNELS", "NumbaFallbackWarning"]
+from ._base import NumbaFallbackWarning
 
-
-class NumbaFallbackWarning(UserWarning):
-    """The numba backend ran ``numerical_gradient`` in the slow generic loop.
-
-    Issued once per process and reason: ``f`` is a plain Python function (decorate
-    it with ``numba.njit``), or Numba could not compile the loop around ``f``.
-    Silence it with ``warnings.filterwarnings("ignore", category=dlcore.NumbaFallbackWarning)``.
-    """
+__all__ = ["is_numba_function", "mlp_numerical_gradient", "numerical_gradient", "warn_python_f"]
 
 
 _warned: set[str] = set()
@@ -44,12 +33,11 @@ _compiled: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int], Callable[..., A
 )
 
 
-def _warn_once(reason: str, msg: str, stacklevel: int = 4) -> None:
+def _warn_once(reason: str, msg: str, stacklevel: int) -> None:
     with _lock:
         if reason in _warned:
             return
         _warned.add(reason)
-    # stacklevel 4: _warn_once <- the kernel <- dlcore.numerical_gradient <- the caller
     warnings.warn(msg, NumbaFallbackWarning, stacklevel=stacklevel)
 
 
@@ -60,33 +48,36 @@ def _dispatcher_type() -> type:
     return CPUDispatcher
 
 
-def _is_numba_function(f: Any) -> bool:
+def is_numba_function(f: Any) -> bool:
+    """Whether ``f`` is a Numba CPU dispatcher (a ``numba.njit`` function)."""
     return isinstance(f, _dispatcher_type())
 
 
-def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
-    """Parallel compiled central differences for a Numba-compiled ``f`` (else ``NotImplemented``).
+def warn_python_f(f: Any, size: int) -> None:
+    """Say once that a plain Python ``f`` runs in the generic loop on the numba backend."""
+    name = getattr(f, "__qualname__", type(f).__name__)
+    # stacklevel 5: _warn_once <- here <- NumbaBackend.numerical_gradient <-
+    # dlcore.numerical_gradient <- the caller
+    _warn_once(
+        "python",
+        f"numerical_gradient: `f` ({name}) is a plain Python function, so the numba "
+        f"backend runs the generic loop: one interpreted call of f per perturbation, "
+        f"2 * {size} calls here. Decorate f with @numba.njit (it must take the array "
+        "and return a float) to run the compiled parallel loop; for a network's loss use "
+        "dlcore.mlp_numerical_gradient. This warning is shown once.",
+        stacklevel=5,
+    )
 
-    ``x`` must be a NumPy float32/float64 array with at least one element;
-    float32 is promoted to a float64 working copy that ``f`` receives, and
-    the gradient is cast back, as the generic code does. Each thread
-    perturbs its own copy of ``x``, so ``x`` itself is never written.
+
+def numerical_gradient(f: Any, x: np.ndarray, h: float) -> np.ndarray | None:
+    """Parallel compiled central differences for a Numba-compiled ``f``.
+
+    ``x`` is a non-empty NumPy float32/float64 array of rank >= 1; float32
+    is promoted to a float64 working copy that ``f`` receives, and the
+    gradient is cast back, as the generic code does. Each thread perturbs its
+    own copy of ``x``, so ``x`` itself is never written. Returns None (after
+    a warning) when Numba cannot compile the loop around ``f``.
     """
-    if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64) or x.size == 0:
-        return NotImplemented
-    if x.ndim == 0 or getattr(f, "_dlcore_generic_loop", False):
-        return NotImplemented
-    if not _is_numba_function(f):
-        name = getattr(f, "__qualname__", type(f).__name__)
-        _warn_once(
-            "python",
-            f"numerical_gradient: `f` ({name}) is a plain Python function, so the numba "
-            f"backend runs the generic loop: one interpreted call of f per perturbation, "
-            f"2 * {x.size} calls here. Decorate f with @numba.njit (it must take the array "
-            "and return a float) to run the compiled parallel loop; for a network's loss use "
-            "dlcore.mlp_numerical_gradient. This warning is shown once.",
-        )
-        return NotImplemented
     # C order, aligned, writeable (copied only if not): one Numba type per ndim, so
     # the loop found in _compiled is the one the dispatcher would pick
     work = np.require(x, np.float64, ["C", "A", "W"])
@@ -94,10 +85,10 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float) -> Any:
     compiled = _compiled.get(f, {}).get((parallel_f, work.ndim))
     if compiled is None:
         if f in _failed:
-            return NotImplemented
+            return None
         compiled = _compile(f, work, parallel_f)
         if compiled is None:
-            return NotImplemented
+            return None
     grad = compiled(f, work, float(h))
     return grad.reshape(x.shape).astype(x.dtype, copy=False)
 
@@ -127,7 +118,7 @@ def _compile(f: Any, work: np.ndarray, parallel_f: bool) -> Callable[..., Any] |
             f"numerical_gradient: Numba could not compile the loop around `f` for a "
             f"{work.ndim}-d float64 array ({type(exc).__name__}: {first_line}); running the "
             "generic loop. f must take the array and return a float.",
-            stacklevel=5,  # one more: _compile
+            stacklevel=6,  # _warn_once <- _compile <- numerical_gradient <- the method <- ...
         )
         return None
     _compiled.setdefault(f, {})[(parallel_f, work.ndim)] = compiled
@@ -190,30 +181,26 @@ def _moment_grad(
     )
 
 
+#: Hidden activations the network kernel knows.
+ACTIVATIONS = ("sigmoid", "relu")
+
+
 def mlp_numerical_gradient(
-    params: Mapping[str, Any], x: Any, t: Any, h: float, activation: str
-) -> Any:
-    """The ``"kernel"`` method of :func:`dlcore.mlp_numerical_gradient` (NumPy arrays).
+    arrays: Sequence[Any], x: np.ndarray, t: np.ndarray, h: float, activation: str
+) -> list[Any]:
+    """:meth:`NumbaBackend.mlp_numerical_gradient` for NumPy arrays and :data:`ACTIVATIONS`.
 
-    ``params``, ``x`` (2-D) and ``t`` arrive validated. Returns ``NotImplemented``
-    for arrays that are not NumPy arrays or an activation it does not know.
+    ``arrays`` ``(W1, b1, ...)``, ``x`` (2-D) and ``t`` arrive validated.
     """
-    arrays = list(params.values())
-    if any(type(a) is not np.ndarray for a in (x, t, *arrays)):
-        return NotImplemented
-    if activation not in ("sigmoid", "relu"):
-        return NotImplemented
-
     from numba.typed import List
 
-    from dlcore._mlp_batched import _taylor_order
-
     from . import _numba_numgrad_jit as jit
+    from ._batched_numgrad import _taylor_order
 
     code = jit.SIGMOID if activation == "sigmoid" else jit.RELU
-    n_layers = len(params) // 2
-    ws = [np.ascontiguousarray(params[f"W{k + 1}"], dtype=np.float64) for k in range(n_layers)]
-    bs = [np.ascontiguousarray(params[f"b{k + 1}"], dtype=np.float64) for k in range(n_layers)]
+    n_layers = len(arrays) // 2
+    ws = [np.ascontiguousarray(w, dtype=np.float64) for w in arrays[0::2]]
+    bs = [np.ascontiguousarray(b, dtype=np.float64) for b in arrays[1::2]]
     x = np.ascontiguousarray(x, dtype=np.float64)
     n, c = x.shape[0], ws[-1].shape[1]
     tptr, tidx, tval = _targets(t, n, c)
@@ -236,7 +223,7 @@ def mlp_numerical_gradient(
         dz_max = d_max * (0.25 * 1.01 if code == jit.SIGMOID else 1.0)
         return _taylor_order(dz_max * float(np.max(np.abs(ws[-1]))))
 
-    grads: dict[str, Any] = {}
+    grads: list[Any] = []
     for k in range(n_layers):
         grid = np.vstack([ws[k], bs[k][None, :]])
         step_p, step_m = (grid + h) - grid, grid - (grid - h)
@@ -260,13 +247,6 @@ def mlp_numerical_gradient(
                 zt, step_p, step_m, a[k], z[k + 1], a[k + 1], ws[k + 1],
                 upper_w, upper_b, code, tptr, tidx, tval, h,
             )  # fmt: skip
-        w_key, b_key = f"W{k + 1}", f"b{k + 1}"
-        grads[w_key] = g[:-1].astype(params[w_key].dtype, copy=False)
-        grads[b_key] = g[-1].astype(params[b_key].dtype, copy=False)
+        grads.append(g[:-1].astype(arrays[2 * k].dtype, copy=False))
+        grads.append(g[-1].astype(arrays[2 * k + 1].dtype, copy=False))
     return grads
-
-
-KERNELS: dict[str, Callable[..., Any]] = {
-    "mlp_numerical_gradient": mlp_numerical_gradient,
-    "numerical_gradient": numerical_gradient,
-}

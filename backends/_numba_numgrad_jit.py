@@ -5,7 +5,7 @@ kernel runs; each function compiles on its first call, and the network
 kernels are cached on disk (``cache=True``). Parallel loops use Numba's
 thread count (``NUMBA_NUM_THREADS``, :func:`numba.set_num_threads`).
 
-The network kernels follow :mod:`dlcore._mlp_batched`: layer ``l`` maps its
+The network kernels follow :mod:`dlcore.backends._batched_numgrad`: layer ``l`` maps its
 input ``Z[l]`` to ``A[l] = Z[l] @ W[l] + b[l]``; a parameter ``[W; b][r, j]``
 (row ``r`` of the grid; the last row is the bias) moves ``A[l][:, j]`` by
 ``step * ZT[r, :]`` where ``ZT`` is ``Z[l]`` transposed with a row of ones.
@@ -20,7 +20,9 @@ import numba
 import numpy as np
 from numba import prange
 
-DELTA = 1e-7  # dlcore.losses.CROSS_ENTROPY_DELTA, the book's delta inside the log
+from dlcore.network import CROSS_ENTROPY_DELTA
+
+DELTA = CROSS_ENTROPY_DELTA  # a global constant to Numba: frozen into the compiled code
 SIGMOID, RELU = 0, 1
 
 

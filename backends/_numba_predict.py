@@ -21,7 +21,7 @@ What makes it fast:
 * sigmoid and softmax are computed in the input's dtype (float32 stays
   float32), without branches in the sigmoid.
 
-Batches larger than :data:`SMALL_BATCH` rows go to the NumPy kernel, whose
+Batches larger than :data:`SMALL_BATCH` rows go to the NumPy path, whose
 BLAS matrix products win there. Compiled with ``fastmath=False`` (IEEE
 semantics; the order of the additions differs from BLAS, within rounding)
 and ``cache=True`` (compiled once per machine, then loaded from Numba's cache).
@@ -30,16 +30,16 @@ Call :func:`warmup` to compile before timing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from . import _numpy_predict
+from ._base import PredictFn
 
-__all__ = ["KERNELS", "SMALL_BATCH", "mlp_predict", "prepare_mlp_predict", "warmup"]
+__all__ = ["SMALL_BATCH", "bind", "warmup"]
 
 #: Largest batch (rows) the Numba loops take; larger ones go to the NumPy/BLAS kernel.
 SMALL_BATCH = 64
@@ -176,10 +176,11 @@ def _scratch(x: Any, Ws: Any) -> Any:  # pragma: no cover - compiled
 def _predict_rows(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
     """Forward pass of a 2-D batch, row by row: ``(N, k)`` probabilities.
 
-    Returns an empty ``(0, 0)`` array when the layer shapes do not chain.
+    Raises ValueError when the layer shapes do not chain (the loops then
+    never index out of bounds, whatever the caller passes).
     """
     if not _shapes_ok(x.shape[1], Ws, bs):
-        return np.empty((0, 0), x.dtype)
+        raise ValueError("the layer shapes do not chain")  # noqa: EM101 - Numba: a literal
     scratch, nz = _scratch(x, Ws)
     out = np.empty((x.shape[0], Ws[len(Ws) - 1].shape[1]), x.dtype)
     for r in range(x.shape[0]):
@@ -192,176 +193,57 @@ def _predict_one(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compile
     """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
 
     The single-image loop's own entry point (no ``x[None, :]`` view on the way
-    in, no ``out[0]`` on the way out). Returns an empty array when the layer
+    in, no ``out[0]`` on the way out). Raises ValueError when the layer
     shapes do not chain.
     """
     if not _shapes_ok(x.shape[0], Ws, bs):
-        return np.empty(0, x.dtype)
+        raise ValueError("the layer shapes do not chain")  # noqa: EM101 - Numba: a literal
     scratch, nz = _scratch(x, Ws)
     out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
     _forward_row(x, Ws, bs, scratch, nz, out)
     return out
 
 
-# Parameter keys by depth, built once: ("W1", ..., "Wn"), ("b1", ..., "bn").
-_KEYS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    n: (tuple(f"W{i}" for i in range(1, n + 1)), tuple(f"b{i}" for i in range(1, n + 1)))
-    for n in range(1, 33)
-}
+def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
+    """The compiled forward pass for non-empty C-contiguous NumPy arrays of one float dtype.
 
+    Returns None for other networks (the caller then uses its own path).
 
-def _params(network: Mapping[str, Any], dtype: np.dtype) -> tuple[tuple[Any, ...], ...] | None:
-    """``(Ws, bs)`` as tuples of C-contiguous arrays of ``dtype``, or None if not handled.
-
-    The last few answers are remembered, keyed by the dict's keys and the
-    ``id`` of each array (the cache holds the arrays, so an ``id`` cannot be
-    reused while it is cached): a single-image loop over one network checks
-    its arrays once, not on every call.
+    Otherwise the returned ``run(arrays, x)`` sends one image or a batch of at most
+    :data:`SMALL_BATCH` rows through the compiled loops and larger batches to
+    ``fallback`` (the NumPy/BLAS path, faster there).
     """
-    key = (tuple(network), tuple(map(id, network.values())), dtype)
-    hit = _PARAMS_CACHE.get(key)
-    if hit is not None:
-        return hit[1]
-    params = _check_params(network, dtype)
-    if params is not None:
-        if len(_PARAMS_CACHE) >= 4:
-            _PARAMS_CACHE.clear()
-        # values kept alive so their ids stay unique while cached
-        _PARAMS_CACHE[key] = (tuple(network.values()), params)
-    return params
-
-
-_PARAMS_CACHE: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]] = {}
-
-
-def _check_params(
-    network: Mapping[str, Any], dtype: np.dtype
-) -> tuple[tuple[Any, ...], ...] | None:
-    n = len(network) // 2
-    keys = _KEYS.get(n)
-    if keys is None or len(network) != 2 * n:
+    dtype = getattr(arrays[0], "dtype", None)
+    if dtype not in _FLOATS or not all(
+        type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous and a.size
+        for a in arrays
+    ):
         return None
-    try:
-        Ws = tuple(network[k] for k in keys[0])
-        bs = tuple(network[k] for k in keys[1])
-    except KeyError:
-        return None
-    for W, b in zip(Ws, bs, strict=True):
-        if (
-            type(W) is not np.ndarray
-            or type(b) is not np.ndarray
-            or W.dtype != dtype
-            or b.dtype != dtype
-            or W.ndim != 2
-            or b.ndim != 1
-            or not W.flags.c_contiguous
-            or not b.flags.c_contiguous
-        ):
-            return None
-    return Ws, bs
-
-
-def mlp_predict(network: Mapping[str, Any], x: Any) -> Any:
-    """Kernel ``"mlp_predict"`` of the numba backend (see the module docstring).
-
-    Parameters
-    ----------
-    network : dict
-        ``W1, b1, ..., Wn, bn``: NumPy arrays of ``x``'s dtype, C-contiguous.
-    x : numpy.ndarray
-        One image ``(d,)`` or a batch ``(N, d)``, float32 or float64.
-
-    Returns
-    -------
-    numpy.ndarray or NotImplemented
-        Probabilities ``(k,)`` or ``(N, k)`` in ``x``'s dtype. Batches of more
-        than :data:`SMALL_BATCH` rows are handed to the NumPy kernel;
-        ``NotImplemented`` for inputs neither handles (other dtypes, arrays
-        of other libraries, shapes that do not chain), so ``dlcore.predict``
-        falls back to its generic code, which reports the problem.
-    """
-    if type(x) is not np.ndarray or x.dtype not in _FLOATS or not 1 <= x.ndim <= 2:
-        return NotImplemented
-    if x.ndim == 2 and x.shape[0] > SMALL_BATCH:
-        return _numpy_predict.mlp_predict(network, x)
-    params = _params(network, x.dtype)
-    if params is None:
-        return _numpy_predict.mlp_predict(network, x)
-    Ws, bs = params
-    if not x.flags.c_contiguous:
-        x = np.ascontiguousarray(x)
-    out: np.ndarray = _predict_one(x, Ws, bs) if x.ndim == 1 else _predict_rows(x, Ws, bs)
-    if out.size == 0 and x.size != 0:  # the layer shapes do not chain
-        return NotImplemented
-    return out
-
-
-def prepare_mlp_predict(network: Mapping[str, Any]) -> Callable[[Any], Any] | None:
-    """Kernel ``"prepare_mlp_predict"``: ``mlp_predict`` bound to one validated network.
-
-    ``dlcore.predict`` calls this once per network (it remembers the answer
-    with the network's validation) and then calls the returned function with
-    each ``x``: the single-image loop pays for the network's checks and for
-    Numba's argument typing once, not 10,000 times. The function returns
-    ``NotImplemented`` for any ``x`` it does not take as is (another dtype,
-    library or shape; for one image, a non-contiguous or read-only array),
-    and ``predict`` then checks ``x`` and converts it.
-
-    Returns None when the network is not NumPy arrays of one float dtype,
-    C-contiguous (``predict`` then uses :func:`mlp_predict`).
-    """
-    w1 = network.get("W1")
-    if type(w1) is not np.ndarray or w1.dtype not in _FLOATS or w1.ndim != 2:
-        return None
-    dtype = w1.dtype
-    params = _check_params(network, dtype)
-    if params is None:
-        return None
-    Ws, bs = params
-    n_in = w1.shape[0]
     one = _predict_one
     rows = _predict_rows
-    numpy_kernel = _numpy_predict.mlp_predict
 
-    def run(x: Any) -> Any:
-        if type(x) is not np.ndarray or x.dtype != dtype:
-            return NotImplemented
-        shape = x.shape
-        if not shape or shape[-1] != n_in:
-            return NotImplemented
-        if len(shape) == 1:
-            out = one(x, Ws, bs)
-        elif len(shape) == 2 and shape[0] <= SMALL_BATCH:
-            out = rows(x, Ws, bs)
-        elif len(shape) == 2:
-            return numpy_kernel(network, x)
-        else:
-            return NotImplemented
-        if out.size == 0 and x.size != 0:  # reshaped in place since: the layers do not chain
-            return NotImplemented
-        return out
+    def run(arrays: Sequence[Any], x: Any) -> Any:
+        if type(x) is not np.ndarray:
+            return fallback(arrays, x)
+        if x.ndim == 2 and x.shape[0] > SMALL_BATCH:
+            return fallback(arrays, x)
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        Ws, bs = tuple(arrays[0::2]), tuple(arrays[1::2])
+        return one(x, Ws, bs) if x.ndim == 1 else rows(x, Ws, bs)
 
     return run
 
 
 def warmup(depths: tuple[int, ...] = (3,)) -> None:
-    """Compile (or load from Numba's cache) the kernels for float32 and float64.
+    """Compile (or load from Numba's cache) the loops for float32 and float64.
 
     Numba compiles on first call, one version per dtype and network depth;
     call this before timing so the first measured call is not a compile.
     """
     for dtype in _FLOATS:
         for depth in depths:
-            sizes = [4] * (depth + 1)
-            net: dict[str, np.ndarray] = {}
-            for i in range(depth):
-                net[f"W{i + 1}"] = np.ones((sizes[i], sizes[i + 1]), dtype)
-                net[f"b{i + 1}"] = np.zeros(sizes[i + 1], dtype)
-            mlp_predict(net, np.ones((2, sizes[0]), dtype))
-            mlp_predict(net, np.ones(sizes[0], dtype))
-
-
-KERNELS: dict[str, Callable[..., Any]] = {
-    "mlp_predict": mlp_predict,
-    "prepare_mlp_predict": prepare_mlp_predict,
-}
+            Ws = tuple(np.ones((4, 4), dtype) for _ in range(depth))
+            bs = tuple(np.zeros(4, dtype) for _ in range(depth))
+            _predict_rows(np.ones((2, 4), dtype), Ws, bs)
+            _predict_one(np.ones(4, dtype), Ws, bs)

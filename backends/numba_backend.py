@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._base import Backend, BackendNotInstalledError
+import numpy as np
+
+from ._base import BackendNotInstalledError, PredictFn
+from .numpy_backend import NumpyBackend
 
 
-class NumbaBackend(Backend):
+class NumbaBackend(NumpyBackend):
     """NumPy arrays on the CPU; Numba kernels replace the hot loops.
 
+    Each method runs its compiled kernel for the inputs it handles (NumPy
+    arrays of float32/float64; for :meth:`numerical_gradient`, a
+    ``numba.njit`` ``f``) and hands everything else to :class:`NumpyBackend`.
     Numba is imported the first time this backend is used, never by
     ``import dlcore``.
     """
@@ -27,23 +34,51 @@ class NumbaBackend(Backend):
                 f"install it with: {self.install_hint}"
             )
             raise BackendNotInstalledError(msg) from exc
-        import array_api_compat.numpy as xp
-
-        return xp
-
-    @property
-    def device(self) -> Any:
-        return "cpu"
-
-    def _load_kernels(self) -> dict[str, Any]:
-        self.check_available()
-        from . import numba_kernels, numpy_kernels
-
-        kernels = dict(numpy_kernels.KERNELS)
-        kernels.update(numba_kernels.KERNELS)
-        return kernels
+        return super()._load()
 
     def versions(self) -> dict[str, str]:
         import numba
 
         return {**super().versions(), "numba": numba.__version__}
+
+    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
+        """Single images and batches of up to 64 rows in one compiled call; larger via NumPy."""
+        from . import _numba_predict
+
+        numpy_run = super().bind_predict(arrays)
+        run = _numba_predict.bind(arrays, numpy_run)
+        return numpy_run if run is None else run
+
+    def numerical_gradient(self, f: Callable[[Any], Any], x: Any, h: float) -> Any:
+        """The compiled parallel loop for a ``numba.njit`` ``f`` and a NumPy ``x``."""
+        from . import _numba_numgrad as kernels
+
+        if type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.size and x.ndim:
+            if kernels.is_numba_function(f):
+                grad = kernels.numerical_gradient(f, x, h)
+                if grad is not None:
+                    return grad
+            else:
+                kernels.warn_python_f(f, x.size)
+        return super().numerical_gradient(f, x, h)
+
+    def mlp_numerical_gradient(
+        self,
+        arrays: Sequence[Any],
+        x: Any,
+        t: Any,
+        *,
+        h: float,
+        activation: str,
+        max_bytes: int,
+    ) -> list[Any]:
+        """The compiled network kernel for NumPy arrays and sigmoid/ReLU hidden layers."""
+        from . import _numba_numgrad as kernels
+
+        if activation in kernels.ACTIVATIONS and all(
+            type(a) is np.ndarray for a in (x, t, *arrays)
+        ):
+            return kernels.mlp_numerical_gradient(arrays, x, t, h, activation)
+        return super().mlp_numerical_gradient(
+            arrays, x, t, h=h, activation=activation, max_bytes=max_bytes
+        )

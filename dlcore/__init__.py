@@ -37,6 +37,7 @@ from .backends import (
     BackendDeviceError,
     BackendError,
     BackendNotInstalledError,
+    NumbaFallbackWarning,
     asarray,
     available_backends,
     get_backend,
@@ -45,7 +46,6 @@ from .backends import (
     to_numpy,
     use_backend,
 )
-from .backends._numba_numgrad import NumbaFallbackWarning
 from .bench import run_bench
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
@@ -57,13 +57,13 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
-from .mlp_gradient import mlp_loss, mlp_numerical_gradient
 from .mnist import fetch_mnist, load_mnist, load_mnist_test
-from .multi_layer_net import MultiLayerNet
-from .network import forward, init_network, load_sample_network, predict
+from .nets import MultiLayerNet, TwoLayerNet
+from .network import forward, init_network, load_sample_network
+from .numgrad import mlp_loss, mlp_numerical_gradient
 from .perceptron import AND, NAND, OR, XOR, Perceptron
+from .predictor import Predictor, predict
 from .training import plot_history, train
-from .two_layer_net import TwoLayerNet
 from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
@@ -83,6 +83,7 @@ __all__ = [
     "MultiLayerNet",
     "NumbaFallbackWarning",
     "Perceptron",
+    "Predictor",
     "Relu",
     "Sigmoid",
     "SoftmaxWithLoss",

@@ -132,16 +132,18 @@ def check_count(value: Any, name: str, *, minimum: int = 1) -> int:
     >>> check_count(np.int64(3), "batch_size")
     3
     """
-    if isinstance(value, bool):
-        msg = f"`{name}` must be an integer >= {minimum}, got {value!r}"
+    want = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = operator.index(value)
+        except TypeError:
+            number = None
+    if number is None:
+        msg = f"`{name}` must be {want}, got {value!r} ({type(value).__name__})"
         raise TypeError(msg)
-    try:
-        number = operator.index(value)
-    except TypeError:
-        msg = f"`{name}` must be an integer >= {minimum}, got {value!r} ({type(value).__name__})"
-        raise TypeError(msg) from None
     if number < minimum:
-        msg = f"`{name}` must be an integer >= {minimum}, got {number}"
+        msg = f"`{name}` must be {want}, got {number}"
         raise ValueError(msg)
     return int(number)
 

@@ -40,7 +40,7 @@ def gradient_check(net: Any, x: Any, t: Any) -> dict[str, dict[str, float]]:
     :math:`y_{n,t_n}` 0.18), identical on numpy, numba and array_api_strict:
     max abs difference ``1.25e-7`` (``W2``; ``W1`` ``7.7e-8``, ``b1``
     ``5.4e-8``, ``b2`` ``9.3e-8``), against at most ``3.7e-10`` for the same
-    loss with :math:`\\delta = 0`. ``tests/test_two_layer_net.py`` asserts
+    loss with :math:`\\delta = 0`. ``tests/test_nets.py`` asserts
     it lies between ``1e-8`` and ``1.5e-7``. The
     book's check (``dlcore gradcheck``: the first 3 MNIST training images,
     784-50-10, ``weight_init_std=0.01``, seed 0, untrained so

@@ -1,19 +1,15 @@
 """Numerical differentiation and gradient descent (the book's chapter 4).
 
-These are the generic, any-backend implementations: the central difference
-evaluated one coordinate at a time, exactly the book's algorithm. A backend
-may provide a compiled kernel for :func:`numerical_gradient` (the numba
-backend does, for Numba-compiled ``f``); it must return the same numbers.
+:func:`numerical_gradient` checks its inputs and runs the active backend's
+:meth:`~dlcore.backends.Backend.numerical_gradient`: the book's loop on every
+backend, a compiled parallel loop on numba for a Numba-compiled ``f``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from itertools import product
 from typing import Any
-
-from array_api_compat import is_writeable_array
 
 from ._validate import as_array, check_float, namespace
 
@@ -25,21 +21,6 @@ def _check_h(h: float) -> float:
         msg = f"the step `h` must be a positive finite number, got {h!r}"
         raise ValueError(msg)
     return float(h)
-
-
-def _scalar(value: Any, where: str) -> float:
-    """Turn the value returned by ``f`` into a Python float (a clear error otherwise)."""
-    shape = tuple(getattr(value, "shape", ()))
-    try:
-        if shape:
-            raise TypeError
-        return float(value)
-    except (TypeError, ValueError):
-        msg = (
-            f"`f` must return a scalar (a number or a 0-d array) {where}, got "
-            f"{type(value).__name__} with shape {shape}"
-        )
-        raise TypeError(msg) from None
 
 
 def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
@@ -146,50 +127,7 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
 
     from dlcore.backends import get_backend
 
-    kernel = get_backend().get_kernel("numerical_gradient")
-    if kernel is not None:
-        result = kernel(f, x, h)
-        if result is not NotImplemented:
-            return result
-
-    promoted = x.dtype != xp.float64
-    work = xp.astype(x, xp.float64, copy=True) if promoted else x
-    if is_writeable_array(work):
-        grad = _gradient_in_place(f, work, h)
-    else:
-        grad = _gradient_functional(xp, f, work, h)
-    out = xp.asarray(grad, dtype=xp.float64, device=getattr(x, "device", None))
-    out = xp.reshape(out, x.shape)
-    return xp.astype(out, x.dtype) if promoted else out
-
-
-def _gradient_in_place(f: Callable[[Any], Any], x: Any, h: float) -> list[float]:
-    grad: list[float] = []
-    for idx in product(*(range(int(n)) for n in x.shape)):
-        # A Python float, not x[idx]: torch and CuPy return a 0-d *view* there, which
-        # the perturbation would overwrite. float() of a float64 element is exact.
-        tmp = float(x[idx])
-        try:
-            x[idx] = tmp + h
-            fxh1 = _scalar(f(x), "at x + h")
-            x[idx] = tmp - h
-            fxh2 = _scalar(f(x), "at x - h")
-        finally:
-            x[idx] = tmp
-        grad.append((fxh1 - fxh2) / (2 * h))
-    return grad
-
-
-def _gradient_functional(xp: Any, f: Callable[[Any], Any], x: Any, h: float) -> list[float]:
-    flat = xp.reshape(x, (-1,))
-    positions = xp.arange(flat.shape[0])
-    grad: list[float] = []
-    for i in range(flat.shape[0]):
-        e = xp.astype(positions == i, x.dtype)
-        plus = xp.reshape(flat + h * e, x.shape)
-        minus = xp.reshape(flat - h * e, x.shape)
-        grad.append((_scalar(f(plus), "at x + h") - _scalar(f(minus), "at x - h")) / (2 * h))
-    return grad
+    return get_backend().numerical_gradient(f, x, h)
 
 
 def gradient_descent(

@@ -11,25 +11,14 @@ and imported only by :func:`predict_dask`.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from typing import Any
 
-from ._validate import as_array, namespace
+from ._validate import as_array, check_positive_int, namespace
+from .network import check_network
+from .predictor import Predictor, predict
 
 __all__ = ["predict_batches", "predict_dask"]
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    try:
-        size = operator.index(batch_size)
-    except TypeError:
-        msg = f"`batch_size` must be a positive integer, got {batch_size!r}"
-        raise TypeError(msg) from None
-    if isinstance(batch_size, bool) or size < 1:
-        msg = f"`batch_size` must be a positive integer (images per call), got {batch_size!r}"
-        raise ValueError(msg)
-    return size
 
 
 def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -> Any:
@@ -66,9 +55,8 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
     array([[0.5       , 0.5       ],
            [0.73105858, 0.26894142]])
     """
-    from .network import predict
-
-    size = _check_batch_size(batch_size)
+    size = check_positive_int(batch_size, "batch_size")
+    run = Predictor(network)
     x = as_array(x, "x")
     xp = namespace(x)
     if x.ndim != 2:
@@ -79,9 +67,9 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
         raise ValueError(msg)
     n = int(x.shape[0])
     if n <= size:
-        return predict(network, x)
+        return run(x)
     # stops clipped to n: the Array API leaves out-of-bounds slice stops unspecified
-    parts = [predict(network, x[i : min(i + size, n), ...]) for i in range(0, n, size)]
+    parts = [run(x[i : min(i + size, n), ...]) for i in range(0, n, size)]
     return xp.concat(parts, axis=0)
 
 
@@ -150,7 +138,6 @@ def predict_dask(network: Mapping[str, Any], x: Any, *, backend: str | None = No
     import numpy as np
 
     from .backends import get_backend, to_numpy
-    from .network import check_network
 
     if not isinstance(x, da.Array):
         msg = (
@@ -191,7 +178,6 @@ def predict_dask(network: Mapping[str, Any], x: Any, *, backend: str | None = No
 def _predict_block(block: Any, *, network: Mapping[str, Any], backend: str) -> Any:
     """One Dask block through :func:`dlcore.predict` on ``backend``; returns NumPy."""
     from .backends import to_numpy, use_backend
-    from .network import predict
 
     with use_backend(backend) as b:
         net = {key: b.asarray(value) for key, value in network.items()}

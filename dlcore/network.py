@@ -1,32 +1,42 @@
-"""Forward networks of the book's chapter 3: the 3-layer demo and the MNIST MLP.
+"""The network contract: the book's dict ``W1, b1, ..., Wn, bn`` and its reference maths.
 
 A network is a plain dict of arrays ``W1, b1, ..., Wn, bn`` (the book's
-``network`` dict and the format of its ``sample_weight.pkl``). :func:`predict`
-runs it with sigmoid hidden layers and a softmax output; a backend may replace
-the generic Array-API code by a compiled kernel (``"mlp_predict"``).
+``network`` dict and the format of its ``sample_weight.pkl``).
+:func:`check_network` is the only definition of a valid one: any depth, any
+real floating dtype, arrays of one library. :func:`forward_layers` and
+:func:`backprop` are the reference forward and backward passes; every
+backend's kernels compute the same numbers, or fall back to these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import suppress
-from operator import is_
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from array_api_compat import is_numpy_array
 
 from ._validate import as_array, check_float, is_float_dtype, namespace
-from .activations import identity_function, sigmoid, softmax
+from .activations import relu, sigmoid, softmax
+from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .losses import CROSS_ENTROPY_DELTA
 
 __all__ = [
+    "ACTIVATIONS",
+    "CROSS_ENTROPY_DELTA",
+    "backprop",
     "check_input",
     "check_network",
     "forward",
+    "forward_layers",
     "init_network",
+    "layer_arrays",
     "load_sample_network",
-    "predict",
 ]
+
+#: Hidden-layer activations of the book's networks, by name.
+ACTIVATIONS: dict[str, Callable[[Any], Any]] = {"sigmoid": sigmoid, "relu": relu}
+#: Their layers (forward/backward), by the same names.
+_LAYERS: dict[str, type] = {"sigmoid": Sigmoid, "relu": Relu}
 
 #: File name of the shipped sample network inside the ``dlcore.data`` package.
 SAMPLE_NETWORK_FILE = "sample_network.npz"
@@ -62,48 +72,15 @@ def init_network() -> dict[str, Any]:
     return {key: backend.asarray(value, dtype="float64") for key, value in values.items()}
 
 
-_NAMESPACES: dict[type, Any] = {}
-
-
-def _common_namespace(arrays: list[Any]) -> Any:
-    """``namespace(*arrays)``, cheaply when all arrays have one type (the hot path).
-
-    The namespace of an array type is looked up once and cached; arrays of
-    mixed types (or unknown ones) go through :func:`dlcore._validate.namespace`,
-    which raises the clear mixed-library/device error.
-    """
-    kind = type(arrays[0])
-    if all(type(a) is kind for a in arrays):
-        xp = _NAMESPACES.get(kind)
-        if xp is None:
-            xp = namespace(*arrays)
-            if is_numpy_array(arrays[0]):  # devices cannot differ: safe to cache
-                _NAMESPACES[kind] = xp
-        return xp
-    return namespace(*arrays)
-
-
-_FLOAT: dict[tuple[int, Any], bool] = {}
-
-
-def _is_float(xp: Any, dtype: Any) -> bool:
-    """``is_float_dtype`` with a cache (``xp.isdtype`` costs microseconds per call)."""
-    key = (id(xp), dtype)
-    try:
-        return _FLOAT[key]
-    except (KeyError, TypeError):
-        result = is_float_dtype(xp, dtype)
-        with suppress(TypeError):  # an unhashable dtype is just not cached
-            _FLOAT[key] = result
-        return result
+def _keys(n: int) -> list[str]:
+    return [f"{p}{i}" for i in range(1, n + 1) for p in ("W", "b")]
 
 
 def check_network(network: Any, name: str = "network") -> int:
     """Check that ``network`` is a dict ``W1, b1, ..., Wn, bn`` that chains; return ``n``.
 
-    Only keys, ranks, shapes, dtypes and the array library are checked (never
-    the values), so the check is cheap enough for every call of
-    :func:`predict`.
+    Only keys, ranks, shapes, dtypes and the array library are checked, never
+    the values.
 
     Raises
     ------
@@ -114,6 +91,13 @@ def check_network(network: Any, name: str = "network") -> int:
         Missing or unexpected keys, or shapes that do not chain:
         ``W{i}`` must be 2-D, ``b{i}`` 1-D with ``W{i}.shape[1]`` entries and
         ``W{i+1}.shape[0] == W{i}.shape[1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.network import check_network
+    >>> check_network({"W1": np.zeros((4, 3)), "b1": np.zeros(3)})
+    1
     """
     if not isinstance(network, Mapping):
         msg = (
@@ -122,7 +106,7 @@ def check_network(network: Any, name: str = "network") -> int:
         )
         raise TypeError(msg)
     n = sum(1 for key in network if isinstance(key, str) and key.startswith("W"))
-    expected = [f"{p}{i}" for i in range(1, n + 1) for p in ("W", "b")]
+    expected = _keys(n)
     if n == 0 or len(network) != 2 * n or any(key not in network for key in expected):
         missing = [key for key in expected if key not in network] or (
             ["W1", "b1"] if n == 0 else []
@@ -134,20 +118,21 @@ def check_network(network: Any, name: str = "network") -> int:
             f"{sorted(map(str, network))})"
         )
         raise ValueError(msg)
-    xp = _common_namespace([network[key] for key in expected])
+    for key in expected:
+        value = network[key]
+        if getattr(value, "shape", None) is None or not hasattr(value, "dtype"):
+            msg = f"`{name}['{key}']` must be an array, got {type(value).__name__}"
+            raise TypeError(msg)
+    xp = namespace(*(network[key] for key in expected))
     previous = None
     for i in range(1, n + 1):
         w, b = network[f"W{i}"], network[f"b{i}"]
         for key, value, ndim in ((f"W{i}", w, 2), (f"b{i}", b, 1)):
-            shape = getattr(value, "shape", None)
-            if shape is None or not hasattr(value, "dtype"):
-                msg = f"`{name}['{key}']` must be an array, got {type(value).__name__}"
-                raise TypeError(msg)
-            if len(shape) != ndim:
+            if len(value.shape) != ndim:
                 what = "a 2-D (inputs, outputs) matrix" if ndim == 2 else "a 1-D bias vector"
-                msg = f"`{name}['{key}']` must be {what}, got shape {tuple(shape)}"
+                msg = f"`{name}['{key}']` must be {what}, got shape {tuple(value.shape)}"
                 raise ValueError(msg)
-            if not _is_float(xp, value.dtype):
+            if not is_float_dtype(xp, value.dtype):
                 msg = (
                     f"`{name}['{key}']` must have a floating-point dtype, got {value.dtype}; "
                     f"convert it, e.g. dlcore.asarray(w, dtype='float32')"
@@ -170,73 +155,48 @@ def check_network(network: Any, name: str = "network") -> int:
     return n
 
 
-# Networks that passed check_network, keyed by ``id`` of the dict. An entry holds the
-# dict, its keys and its arrays (so no id can be reused while it lives) and is used
-# only while the dict still holds exactly those keys and arrays (compared by
-# identity: replacing an array re-validates). The single-image loop calls predict
-# 10,000 times with one network: re-validating it every time cost more than the
-# numba kernel. An array reshaped in place afterwards (``a.shape = ...``) is still
-# caught: the kernels check the shapes chain on every call and the generic path's
-# matmul raises.
-class _Checked:
-    """A validated network: its depth, keys and arrays and, per backend, the
-    backend's ``"prepare_mlp_predict"`` answer (a function of ``x``, or None)."""
+def layer_arrays(network: Mapping[str, Any], name: str = "network") -> tuple[Any, ...]:
+    """Validate ``network`` and return its arrays in layer order ``(W1, b1, ..., Wn, bn)``.
 
-    __slots__ = ("depth", "keys", "network", "prepared", "values")
-
-    def __init__(self, network: dict[str, Any], depth: int) -> None:
-        self.network = network
-        self.depth = depth
-        self.keys = tuple(network)
-        self.values = tuple(network.values())
-        self.prepared: dict[Any, Any] = {}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.network import layer_arrays
+    >>> [a.shape for a in layer_arrays({"b1": np.zeros(3), "W1": np.zeros((4, 3))})]
+    [(4, 3), (3,)]
+    """
+    return tuple(network[key] for key in _keys(check_network(network, name)))
 
 
-_VALIDATED: dict[int, _Checked] = {}
-_VALIDATED_MAX = 8
-
-
-def _checked(network: Any) -> _Checked | None:
-    """The cached validation of a dict network (validating it on a miss); None for
-    other mappings, which the caller validates on every call."""
-    if type(network) is not dict:
-        return None
-    hit = _VALIDATED.get(id(network))
-    if (
-        hit is not None
-        and hit.network is network
-        and len(network) == len(hit.values)
-        and False not in map(is_, network.values(), hit.values)
-        and False not in map(is_, network, hit.keys)
-    ):
-        return hit
-    entry = _Checked(network, check_network(network))
-    if len(_VALIDATED) >= _VALIDATED_MAX:
-        _VALIDATED.clear()
-    _VALIDATED[id(network)] = entry
-    return entry
-
-
-def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
+def check_input(network: Mapping[str, Any], x: Any) -> Any:
     """Validate ``x`` against ``W1`` (rank, features, dtype, library); return it as an array.
 
-    A floating ``x`` of another precision is cast to the network's dtype.
+    A floating ``x`` of another precision is cast to ``W1``'s dtype: every
+    backend computes in the network's precision (float32 -> float64 is exact).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.network import check_input
+    >>> check_input({"W1": np.zeros((2, 3)), "b1": np.zeros(3)}, [1, 2]).dtype
+    dtype('float64')
     """
-    w1 = network["W1"]
-    # Fast path for the single-image loop: NumPy image and weights that already agree.
+    return _check_x(network["W1"], x)
+
+
+def _check_x(w1: Any, x: Any) -> Any:
+    # The single-image loop's path: a NumPy image that already matches W1.
     if (
         type(x) is np.ndarray
         and type(w1) is np.ndarray
         and x.dtype == w1.dtype
-        and x.dtype.kind == "f"
         and 1 <= x.ndim <= 2
         and x.shape[-1] == w1.shape[0]
     ):
         return x
     x = as_array(x, "x")
-    xp = _common_namespace([x, w1])
-    if not _is_float(xp, x.dtype):
-        check_float(xp, x, "x")  # raises the message that says how to convert
+    xp = namespace(x, w1)
+    check_float(xp, x, "x")
     if x.ndim not in (1, 2):
         msg = (
             f"`x` must be one image (1-D, {w1.shape[0]} features) or a batch (2-D, N x "
@@ -250,12 +210,84 @@ def check_input(network: Mapping[str, Any], x: Any, n: int) -> Any:
             f"got shape {tuple(x.shape)}"
         )
         raise ValueError(msg)
-    if x.dtype != w1.dtype:
-        # MNIST images are float32, the book's networks float64: NumPy promotes the
-        # mixed product silently, torch refuses it. Computing in the network's
-        # precision on every backend is the one rule (float32 -> float64 is exact).
-        x = xp.astype(x, w1.dtype)
-    return x
+    return x if x.dtype == w1.dtype else xp.astype(x, w1.dtype)
+
+
+def forward_layers(
+    arrays: Sequence[Any], x: Any, *, activation: str = "sigmoid", output: str = "identity"
+) -> Any:
+    """The reference forward pass over validated arrays ``(W1, b1, ..., Wn, bn)``.
+
+    Parameters
+    ----------
+    arrays : sequence of arrays
+        The network's arrays in layer order (:func:`layer_arrays`).
+    x : array
+        A validated input (:func:`check_input`).
+    activation : str
+        Hidden-layer activation, a key of :data:`ACTIVATIONS`.
+    output : {"identity", "softmax"}
+        The output function.
+
+    Returns
+    -------
+    array
+        :math:`a_n` (``"identity"``) or :math:`\\mathrm{softmax}(a_n)`.
+
+    Notes
+    -----
+    .. math:: z_0 = x,\\quad z_i = h(z_{i-1} W_i + b_i)\\ (i < n),
+              \\quad a_n = z_{n-1} W_n + b_n
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.network import forward_layers
+    >>> forward_layers((np.eye(2), np.zeros(2)), np.array([1.0, 0.0]), output="softmax")
+    array([0.73105858, 0.26894142])
+    """
+    act = ACTIVATIONS[activation]
+    z = x
+    for i in range(0, len(arrays) - 2, 2):
+        z = act(z @ arrays[i] + arrays[i + 1])
+    a = z @ arrays[-2] + arrays[-1]
+    return softmax(a) if output == "softmax" else a
+
+
+def backprop(arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid") -> list[Any]:
+    """The reference backward pass: the book's layers, ``[dW1, db1, ..., dWn, dbn]``.
+
+    The gradient of the mean softmax cross-entropy of a batch ``x``
+    (validated) against labels or one-hot ``t``, through ``Affine``, the
+    activation layers and ``SoftmaxWithLoss`` (whose backward is
+    :math:`(y - t) / N`, the book's shortcut).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlcore.network import backprop
+    >>> dW, db = backprop((np.zeros((2, 2)), np.zeros(2)), np.array([[1.0, 0.0]]), np.array([0]))
+    >>> dW
+    array([[-0.5,  0.5],
+           [ 0. ,  0. ]])
+    """
+    layer_type = _LAYERS[activation]
+    affines = [Affine(arrays[i], arrays[i + 1]) for i in range(0, len(arrays), 2)]
+    acts = [layer_type() for _ in affines[:-1]]
+    last = SoftmaxWithLoss()
+    z = x
+    for affine, act in zip(affines[:-1], acts, strict=True):
+        z = act.forward(affine.forward(z))
+    last.forward(affines[-1].forward(z), t)
+    dout = affines[-1].backward(last.backward(1))
+    for affine, act in zip(reversed(affines[:-1]), reversed(acts), strict=True):
+        dout = affine.backward(act.backward(dout))
+    xp = namespace(x, arrays[0])
+    grads: list[Any] = []
+    for i, affine in enumerate(affines):
+        for g, param in ((affine.dW, arrays[2 * i]), (affine.db, arrays[2 * i + 1])):
+            grads.append(g if g.dtype == param.dtype else xp.astype(g, param.dtype))
+    return grads
 
 
 def forward(network: Mapping[str, Any], x: Any) -> Any:
@@ -286,92 +318,8 @@ def forward(network: Mapping[str, Any], x: Any) -> Any:
     >>> dlcore.to_numpy(dlcore.forward(network, x))
     array([0.31682708, 0.69627909])
     """
-    n = check_network(network)
-    x = check_input(network, x, n)
-    z = x
-    for i in range(1, n):
-        z = sigmoid(z @ network[f"W{i}"] + network[f"b{i}"])
-    return identity_function(z @ network[f"W{n}"] + network[f"b{n}"])
-
-
-def predict(network: Mapping[str, Any], x: Any) -> Any:
-    """Class probabilities of an MLP with sigmoid hidden layers and a softmax output.
-
-    Parameters
-    ----------
-    network : dict
-        ``W1, b1, ..., Wn, bn`` of any depth ``n >= 1`` (the book's
-        ``sample_weight.pkl`` has ``n = 3``); arrays of one library, floating
-        dtype.
-    x : array
-        One image (1-D, ``W1.shape[0]`` features) or a batch (2-D, one image
-        per row), floating dtype, same library as the weights.
-
-    Returns
-    -------
-    array
-        Shape ``(W_n.shape[1],)`` for one image, ``(N, W_n.shape[1])`` for a
-        batch; each row sums to 1.
-
-    Notes
-    -----
-    .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i)\\ (i < n),
-              \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
-
-    The checks look only at keys, shapes, dtypes and libraries (cheap on the
-    single-image path). Then the active backend's ``"mlp_predict"`` kernel
-    runs if it has one and accepts the inputs; otherwise the generic
-    Array-API code does.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> network = dlcore.init_network()
-    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
-    >>> dlcore.to_numpy(dlcore.predict(network, x))
-    array([0.40625907, 0.59374093])
-    """
-    from dlcore.backends import get_backend
-
-    entry = _checked(network)
-    backend = get_backend()
-    if entry is not None:
-        # the single-image fast path: the backend's kernel bound to this network once
-        run = entry.prepared.get(backend, _UNPREPARED)
-        if run is _UNPREPARED:
-            prepare = backend.get_kernel("prepare_mlp_predict")
-            run = entry.prepared[backend] = None if prepare is None else prepare(network)
-        if run is not None:
-            result = run(x)
-            if result is not NotImplemented:
-                return result
-        try:
-            return _predict(network, x, entry.depth, backend)
-        except (ValueError, TypeError):
-            # an array changed in place since the network was validated (``a.shape =``):
-            # validate again, so the error names the array rather than a matmul
-            _VALIDATED.pop(id(network), None)
-            check_network(network)
-            raise
-    return _predict(network, x, check_network(network), backend)
-
-
-def _predict(network: Mapping[str, Any], x: Any, n: int, backend: Any) -> Any:
-    """``predict`` after the network's checks: ``x``'s checks, then the backend's
-    ``"mlp_predict"`` kernel if it takes the inputs, else the generic code."""
-    x = check_input(network, x, n)
-    kernel = backend.get_kernel("mlp_predict")
-    if kernel is not None:
-        result = kernel(network, x)
-        if result is not NotImplemented:
-            return result
-    z = x
-    for i in range(1, n):
-        z = sigmoid(z @ network[f"W{i}"] + network[f"b{i}"])
-    return softmax(z @ network[f"W{n}"] + network[f"b{n}"])
-
-
-_UNPREPARED = object()
+    arrays = layer_arrays(network)
+    return forward_layers(arrays, check_input(network, x))
 
 
 def load_sample_network() -> dict[str, Any]:
@@ -386,7 +334,7 @@ def load_sample_network() -> dict[str, Any]:
     -------
     dict
         ``W1`` (784, 50), ``b1``, ``W2`` (50, 100), ``b2``, ``W3`` (100, 10),
-        ``b3``, float32, for :func:`predict`.
+        ``b3``, float32, for :func:`dlcore.predict`.
 
     Examples
     --------
@@ -407,4 +355,6 @@ def load_sample_network() -> dict[str, Any]:
                 "package; reinstall dlcore or train one with `dlcore train --save`"
             )
             raise FileNotFoundError(msg)
-        return load_weights(path)
+        network = load_weights(path)
+    check_network(network, SAMPLE_NETWORK_FILE)
+    return network

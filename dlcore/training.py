@@ -18,17 +18,10 @@ from typing import Any
 import numpy as np
 from array_api_compat import device
 
-from ._validate import namespace
+from ._validate import check_count, namespace, progress_bar
 from .optimizers import Optimizer, get_optimizer
 
 __all__ = ["plot_history", "shift_images", "train"]
-
-
-def _count(value: Any, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        msg = f"`{name}` must be an integer >= {minimum}, got {value!r}"
-        raise ValueError(msg)
-    return int(value)
 
 
 def _check_data(x: Any, t: Any, names: tuple[str, str], params: dict[str, Any]) -> None:
@@ -117,8 +110,8 @@ def train(
     >>> h["test_acc"][-1] > 0.9
     True
     """
-    iters_num = _count(iters_num, "iters_num", minimum=0)
-    batch_size = _count(batch_size, "batch_size")
+    iters_num = check_count(iters_num, "iters_num", minimum=0)
+    batch_size = check_count(batch_size, "batch_size")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         msg = f"`seed` must be an integer, got {seed!r}"
         raise TypeError(msg)
@@ -143,7 +136,7 @@ def train(
     iter_per_epoch = max(train_size / batch_size, 1)
     rng = np.random.default_rng(seed)
     where = device(x_train)
-    shift = _count(augment_shift, "augment_shift", minimum=0)
+    shift = check_count(augment_shift, "augment_shift", minimum=0)
     x_host, side = None, 0
     if shift:
         side = math.isqrt(int(x_train.shape[1]))
@@ -243,15 +236,15 @@ def shift_images(x: np.ndarray, side: int, dy: np.ndarray, dx: np.ndarray) -> np
 
 
 def _progress(total: int, enabled: bool) -> tuple[Any, Any]:
-    """A tqdm bar (or None) and a function that prints one line without breaking the bar."""
+    """A progress bar (or None) and a function that prints one line without breaking the bar."""
+    bar = progress_bar(
+        total, enabled=enabled, unit="it", desc="train", dynamic_ncols=True, leave=True
+    )
+    if bar is not None:
+        return bar, bar.write
     if not enabled:
         return None, lambda line: None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None, lambda line: print(line, file=sys.stderr)
-    bar = tqdm(total=total, unit="it", desc="train", dynamic_ncols=True)
-    return bar, bar.write
+    return None, lambda line: print(line, file=sys.stderr)
 
 
 def plot_history(history: dict[str, Any], path: str | os.PathLike[str]) -> None:

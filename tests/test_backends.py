@@ -211,6 +211,19 @@ def test_mixed_devices_in_one_call():
         dlcore.mean_squared_error(a, b)
 
 
-def test_backend_kernels_are_lazy_and_optional():
+def test_one_kernel_protocol_methods_with_super():
+    """Hot loops are Backend methods; numba extends numpy, which extends the generic base."""
+    from dlcore.backends import Backend
+    from dlcore.backends.numba_backend import NumbaBackend
+    from dlcore.backends.numpy_backend import NumpyBackend
+
+    hot = ("bind_predict", "mlp_gradient", "mlp_numerical_gradient", "numerical_gradient")
+    assert issubclass(NumbaBackend, NumpyBackend)
+    for name in hot:
+        assert callable(getattr(Backend, name))
+    assert NumpyBackend.bind_predict is not Backend.bind_predict
+    for name in ("bind_predict", "mlp_numerical_gradient", "numerical_gradient"):
+        assert getattr(NumbaBackend, name) is not getattr(Backend, name)
     b = dlcore.get_backend("numpy")
-    assert b.get_kernel("no-such-kernel") is None
+    assert not hasattr(b, "get_kernel")
+    assert not hasattr(b, "kernels")

@@ -195,24 +195,40 @@ def test_sample_network_accuracy_on_mnist_test(backend: dlcore.Backend) -> None:
     assert accuracy >= 0.975
 
 
-def test_predict_defers_to_backend_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_predict_runs_the_backends_bound_kernel(rng: np.random.Generator) -> None:
+    """predict and Predictor use what the backend's bind_predict returns, after validation."""
+    from dlcore.backends import register_backend, unregister_backend
+    from dlcore.backends.numpy_backend import NumpyBackend
+
     network = _zeros_net([4, 3, 2])
     x = np.ones((2, 4))
-    calls: list[tuple[Any, Any]] = []
+    bound: list[Any] = []
+    calls: list[Any] = []
     sentinel = np.full((2, 2), 7.0)
 
-    def kernel(net: Any, inp: Any) -> Any:
-        calls.append((net, inp))
-        return sentinel if len(calls) == 1 else NotImplemented
+    class Planted(NumpyBackend):
+        name = "planted"
 
-    backend = dlcore.get_backend("numpy")
-    monkeypatch.setattr(
-        backend, "get_kernel", lambda name: kernel if name == "mlp_predict" else None
-    )
-    with dlcore.use_backend("numpy"):
-        assert dlcore.predict(network, x) is sentinel  # the kernel's result is used
-        np.testing.assert_array_equal(dlcore.predict(network, x), np.full((2, 2), 0.5))
-        # validation comes first
-        with pytest.raises(ValueError, match="must have 4 features per image"):
-            dlcore.predict(network, np.ones((2, 5)))
-    assert len(calls) == 2
+        def bind_predict(self, arrays: Any) -> Any:
+            bound.append([a.shape for a in arrays])
+            fallback = super().bind_predict(arrays)
+
+            def run(arrays: Any, x: Any) -> Any:
+                calls.append(x.shape)
+                return sentinel if len(calls) == 1 else fallback(arrays, x)
+
+            return run
+
+    register_backend("planted", Planted)
+    try:
+        with dlcore.use_backend("planted"):
+            assert dlcore.predict(network, x) is sentinel  # the kernel's result is used
+            np.testing.assert_array_equal(dlcore.predict(network, x), np.full((2, 2), 0.5))
+            with pytest.raises(ValueError, match="must have 4 features per image"):
+                dlcore.predict(network, np.ones((2, 5)))  # validation comes first
+            run = dlcore.Predictor(network)
+            np.testing.assert_array_equal(run(x[0]), np.full(2, 0.5))
+    finally:
+        unregister_backend("planted")
+    assert bound == [[(4, 3), (3,), (3, 2), (2,)]] * 2  # once for predict, once for Predictor
+    assert calls == [(2, 4), (2, 4), (4,)]

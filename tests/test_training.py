@@ -81,7 +81,7 @@ def test_history_follows_the_book_epochs() -> None:
 def test_train_input_errors() -> None:
     x, t = _blobs()
     net = dlcore.TwoLayerNet(6, 8, 3, seed=0)
-    with pytest.raises(ValueError, match="`batch_size` must be an integer >= 1"):
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer"):
         dlcore.train(net, x, t, x, t, batch_size=0)
     with pytest.raises(ValueError, match="unknown optimizer 'foo'"):
         dlcore.train(net, x, t, x, t, optimizer="foo")
@@ -123,12 +123,12 @@ def fake_mnist(monkeypatch: pytest.MonkeyPatch) -> None:
     labels = np.arange(200) % 10
     images = rng.random((200, 784)) * 0.2 + 0.8 * (np.arange(784) % 10 == labels[:, None])
 
-    def load() -> Any:
+    def load(**options: Any) -> Any:
         b = dlcore.get_backend()
         x, t = b.asarray(images, dtype="float32"), b.asarray(labels)
         return (x, t), (x, t)
 
-    monkeypatch.setattr("dlcore.cli._train._load_mnist", load)
+    monkeypatch.setattr("dlcore.load_mnist", load)  # what the CLI calls
 
 
 @pytest.mark.usefixtures("fake_mnist")

@@ -1,7 +1,9 @@
 """The ``dlcore`` command line: one subcommand per module in this package.
 
-Each ``_<name>.py`` module defines ``register(subparsers)``, which adds its
-subcommand and sets ``func`` (returning the exit code) on its parser.
+Each module defines ``register(subparsers)``, which adds its subcommand and
+sets ``func`` (returning the exit code) on its parser. Subcommands use only
+dlcore's public names; the library validates, and :func:`main` turns its
+errors into one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -11,14 +13,36 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["CLIError", "main"]
+__all__ = ["CLIError", "count", "main", "positive_int"]
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = ["_info", "_data", "_train", "_bench"]
+_COMMANDS = ["info", "demo", "_data", "train", "gradcheck", "_bench"]
 
 
 class CLIError(Exception):
     """An error the user can fix; printed as one line without a traceback."""
+
+
+def _integer(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        want = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        msg = f"expected {want}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 1 (sizes, counts)."""
+    return _integer(text, 1)
+
+
+def count(text: str) -> int:
+    """An argparse ``type``: an integer >= 0."""
+    return _integer(text, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 error, 2 usage)."""
-    from dlcore.backends import BackendError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -47,6 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, BackendError, ValueError, FileNotFoundError) as exc:
+    except (CLIError, ValueError, TypeError, OSError, ImportError) as exc:  # BackendError too
         print(f"dlcore {args.command}: error: {exc}", file=sys.stderr)
         return 1

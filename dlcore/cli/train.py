@@ -1,4 +1,4 @@
-"""``dlcore train`` (mini-batch training on MNIST) and ``dlcore gradcheck`` (backprop check)."""
+"""``dlcore train``: an MLP on MNIST with mini-batch backprop (default: the book's recipe)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import math
 from contextlib import nullcontext
 from typing import Any
 
-import numpy as np
-
-from dlcore.cli import CLIError
+from dlcore.cli import CLIError, count, positive_int
 
 
 def register(sub: Any) -> None:
@@ -23,9 +21,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--backend", help="backend to train on (default: the active one)")
     steps = p.add_mutually_exclusive_group()
-    steps.add_argument("--iters", type=int, default=None, help="updates (default 10000)")
-    steps.add_argument("--epochs", type=int, default=None, help="passes over the 60,000 images")
-    p.add_argument("--batch-size", type=int, default=100, help="mini-batch size (default 100)")
+    steps.add_argument("--iters", type=count, default=None, help="updates (default 10000)")
+    steps.add_argument(
+        "--epochs", type=positive_int, default=None, help="passes over the 60,000 images"
+    )
+    p.add_argument(
+        "--batch-size", type=positive_int, default=100, help="mini-batch size (default 100)"
+    )
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument(
         "--optimizer",
@@ -35,7 +37,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--hidden",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=[50],
         metavar="UNITS",
@@ -57,7 +59,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--augment-shift",
-        type=int,
+        type=count,
         default=0,
         metavar="PIXELS",
         help="shift each training image by up to this many pixels at random (default 0: off)",
@@ -68,36 +70,6 @@ def register(sub: Any) -> None:
     p.add_argument("--save", metavar="NPZ", help="save the trained weights here (.npz)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
-
-    g = sub.add_parser(
-        "gradcheck",
-        help="compare backprop with numerical gradients (the book's gradient_check.py)",
-    )
-    g.add_argument("--backend", help="backend to run on (default: the active one)")
-    g.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="use 3 random inputs instead of the first 3 MNIST training images",
-    )
-    g.add_argument("--seed", type=int, default=0, help="seed of the network weights")
-    g.add_argument("--hidden", type=int, default=50, help="hidden units (default 50, the book)")
-    g.set_defaults(func=_gradcheck)
-
-
-def _load_mnist() -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-    try:
-        from dlcore.mnist import load_mnist  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        msg = f"MNIST support is not available in this dlcore ({exc})"
-        raise CLIError(msg) from None
-    try:
-        result: tuple[tuple[Any, Any], tuple[Any, Any]] = load_mnist(
-            normalize=True, flatten=True, one_hot_label=False
-        )
-    except (OSError, RuntimeError) as exc:
-        msg = f"could not load MNIST ({exc}); run `dlcore data fetch` first"
-        raise CLIError(msg) from None
-    return result
 
 
 def _init(value: str | None, default: float | str) -> float | str:
@@ -114,9 +86,15 @@ def _init(value: str | None, default: float | str) -> float | str:
 
 def _train(args: argparse.Namespace) -> int:
     import dlcore
+    from dlcore.io import check_output_path
 
+    for path, option in ((args.plot, "--plot"), (args.save, "--save")):
+        if path is not None:  # before the training run, not after it
+            check_output_path(path, option)
     with dlcore.use_backend(args.backend) if args.backend else nullcontext():
-        (x_train, t_train), (x_test, t_test) = _load_mnist()
+        (x_train, t_train), (x_test, t_test) = dlcore.load_mnist(
+            normalize=True, flatten=True, one_hot_label=False
+        )
         n_in, n_out = int(x_train.shape[1]), 10
         if len(args.hidden) == 1 and args.weight_decay:
             msg = "--weight-decay needs a MultiLayerNet (2 or more --hidden layers)"
@@ -142,9 +120,6 @@ def _train(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 dtype=args.dtype,
             )
-        if args.batch_size < 1:
-            msg = f"--batch-size must be >= 1, got {args.batch_size}"
-            raise CLIError(msg)
         if args.epochs is not None:
             iters = args.epochs * math.ceil(int(x_train.shape[0]) / args.batch_size)
         else:
@@ -177,38 +152,9 @@ def _train(args: argparse.Namespace) -> int:
         f"train acc {history['train_acc'][-1]:.4f}, test acc {history['test_acc'][-1]:.4f}"
     )
     if args.plot:
-        try:
-            dlcore.plot_history(history, args.plot)
-        except ImportError as exc:
-            raise CLIError(str(exc)) from None
+        dlcore.plot_history(history, args.plot)
         print(f"training curves saved to {args.plot}")
     if args.save:
         dlcore.save_weights(net.params, args.save)
         print(f"weights saved to {args.save}")
-    return 0
-
-
-def _gradcheck(args: argparse.Namespace) -> int:
-    import dlcore
-
-    with dlcore.use_backend(args.backend) if args.backend else nullcontext():
-        backend = dlcore.get_backend()
-        if args.synthetic:
-            rng = np.random.default_rng(args.seed)
-            x = backend.asarray(rng.random((3, 784)), dtype="float64")
-            t = backend.asarray(np.array([7, 2, 1]))
-        else:
-            (x_train, t_train), _ = _load_mnist()
-            x, t = x_train[:3, ...], t_train[:3, ...]
-        if args.hidden < 1:
-            msg = f"--hidden must be >= 1, got {args.hidden}"
-            raise CLIError(msg)
-        net = dlcore.TwoLayerNet(784, args.hidden, 10, seed=args.seed)
-        diffs = dlcore.gradient_check(net, x, t)
-    source = "3 random inputs" if args.synthetic else "the first 3 MNIST training images"
-    print(
-        f"TwoLayerNet(784, {args.hidden}, 10) on {backend.name}, {source}: |backprop - numerical|"
-    )
-    for key, d in diffs.items():
-        print(f"{key}: mean {d['mean']:.3e}  max {d['max']:.3e}")
     return 0

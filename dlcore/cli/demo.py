@@ -1,4 +1,4 @@
-"""``dlcore info`` (the backends here) and ``dlcore demo`` (the core on each backend)."""
+"""``dlcore demo``: the book's core functions on every available backend."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from dlcore.cli import CLIError
-
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("info", help="list the backends and whether each can run here")
-    p.set_defaults(func=_info)
     d = sub.add_parser("demo", help="run the book's functions on every available backend")
     d.add_argument(
         "--backend", action="append", help="backend(s) to run (default: every available one)"
@@ -21,31 +17,12 @@ def register(sub: Any) -> None:
     d.set_defaults(func=_demo)
 
 
-def _info(args: argparse.Namespace) -> int:
-    import dlcore
-
-    active: str
-    try:
-        active = dlcore.get_backend().name
-    except Exception as exc:  # show the table even when the requested backend is broken
-        active = f"(none: {exc})"
-    print(f"dlcore {dlcore.__version__}, active backend: {active}")
-    print(f"{'backend':<18} {'available':<10} note")
-    for name, (ok, why) in dlcore.available_backends().items():
-        note = dlcore.get_backend(name).description if ok else why
-        print(f"{name:<18} {'yes' if ok else 'no':<10} {note}")
-    return 0
-
-
 def _demo(args: argparse.Namespace) -> int:
     import dlcore
 
     names = args.backend or [n for n, (ok, _) in dlcore.available_backends().items() if ok]
     for name in names:
-        try:
-            backend = dlcore.get_backend(name)
-        except (dlcore.BackendError, ValueError) as exc:
-            raise CLIError(str(exc)) from None
+        backend = dlcore.get_backend(name)  # errors: one line, by dlcore.cli.main
         t0 = time.perf_counter()
         with dlcore.use_backend(name):
             x = dlcore.asarray([1010.0, 1000.0, 990.0])

@@ -1,10 +1,11 @@
-"""A fully connected network of any depth with backprop (the book's ``MultiLayerNet``).
+"""The book's networks: ``TwoLayerNet`` (chapters 4 and 5) and ``MultiLayerNet`` (chapter 6).
 
-``params`` is a plain dict ``W1, b1, ..., Wn, bn``, so a trained sigmoid
-network can be passed straight to :func:`dlcore.predict` and
-:func:`dlcore.save_weights`. Weights are drawn on the host with a seeded NumPy
-generator and then moved to the active backend, so every backend starts from
-the same numbers.
+``params`` is a plain dict ``W1, b1, ..., Wn, bn`` (the network contract of
+:mod:`dlcore.network`), so a trained sigmoid network can be passed straight
+to :func:`dlcore.predict` and :func:`dlcore.save_weights`. Weights are drawn
+on the host with a seeded NumPy generator and then moved to the active
+backend, so every backend starts from the same numbers. The backprop
+gradient is the active backend's :meth:`~dlcore.backends.Backend.mlp_gradient`.
 """
 
 from __future__ import annotations
@@ -15,32 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_array, namespace
-from .activations import relu, sigmoid, softmax
-from .gradient import numerical_gradient
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from ._validate import as_array, check_positive_int, namespace
+from .activations import softmax
 from .losses import cross_entropy_error
-from .network import check_input, check_network
-from .network import predict as _predict_sigmoid_mlp
+from .network import check_input, forward_layers, layer_arrays
+from .numgrad import book_loop, check_activation
+from .predictor import predict as _predict_sigmoid_mlp
 
-__all__ = ["ACTIVATIONS", "MultiLayerNet", "accuracy_of"]
+__all__ = ["MultiLayerNet", "TwoLayerNet", "accuracy_of"]
 
-ACTIVATIONS = ("sigmoid", "relu")
 _DTYPES = ("float32", "float64")
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        msg = f"`{name}` must be a positive integer, got {value!r}"
-        raise ValueError(msg)
-    return int(value)
-
-
-def _check_activation(activation: Any) -> str:
-    if activation not in ACTIVATIONS:
-        msg = f"`activation` must be one of {ACTIVATIONS}, got {activation!r}"
-        raise ValueError(msg)
-    return str(activation)
 
 
 def _check_dtype(dtype: Any) -> str:
@@ -57,7 +42,7 @@ def accuracy_of(y: Any, t: Any) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from dlcore.multi_layer_net import accuracy_of
+    >>> from dlcore.nets import accuracy_of
     >>> accuracy_of(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
     0.5
     """
@@ -131,11 +116,11 @@ class MultiLayerNet:
             msg = f"`hidden_size_list` must be a list of layer sizes, got {hidden_size_list!r}"
             raise TypeError(msg)
         sizes = [
-            _positive_int(input_size, "input_size"),
-            *(_positive_int(h, "hidden_size_list[i]") for h in hidden_size_list),
-            _positive_int(output_size, "output_size"),
+            check_positive_int(input_size, "input_size"),
+            *(check_positive_int(h, "hidden_size_list[i]") for h in hidden_size_list),
+            check_positive_int(output_size, "output_size"),
         ]
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         self.dtype = _check_dtype(dtype)
         rng = np.random.default_rng(seed)
         host: dict[str, np.ndarray] = {}
@@ -154,24 +139,17 @@ class MultiLayerNet:
     @property
     def n_layers(self) -> int:
         """Number of affine layers ``n`` (keys ``W1 .. Wn``)."""
-        return check_network(self.params, "params")
+        return len(layer_arrays(self.params, "params")) // 2
 
     def _scores(self, params: dict[str, Any], x: Any) -> Any:
-        n = check_network(params, "params")
-        return self._scores_unchecked(params, check_input(params, x, n), n)
-
-    def _scores_unchecked(self, params: dict[str, Any], x: Any, n: int) -> Any:
-        act = sigmoid if self.activation == "sigmoid" else relu
-        z = x
-        for i in range(1, n):
-            z = act(z @ params[f"W{i}"] + params[f"b{i}"])
-        return z @ params[f"W{n}"] + params[f"b{n}"]
+        arrays = layer_arrays(params, "params")
+        return forward_layers(arrays, check_input(params, x), activation=self.activation)
 
     def predict(self, x: Any) -> Any:
         """Class probabilities ``softmax(scores)`` for one input (1-D) or a batch (2-D).
 
         A sigmoid network goes through :func:`dlcore.predict` (and so through a
-        backend's compiled ``"mlp_predict"`` kernel where there is one).
+        backend's bound kernel, :meth:`dlcore.backends.Backend.bind_predict`).
         """
         if self.activation == "sigmoid":
             return _predict_sigmoid_mlp(self.params, x)
@@ -240,7 +218,7 @@ class MultiLayerNet:
             raise ValueError(msg)
         if method != "loop":
             if self.weight_decay_lambda == 0:
-                from .mlp_gradient import mlp_numerical_gradient
+                from .numgrad import mlp_numerical_gradient
 
                 return mlp_numerical_gradient(
                     self.params, x, t, activation=self.activation, method=method
@@ -251,34 +229,33 @@ class MultiLayerNet:
                     f"has weight_decay_lambda={self.weight_decay_lambda}, use method='loop'"
                 )
                 raise ValueError(msg)
-        n = check_network(self.params, "params")
-        x = check_input(self.params, x, n)
+        arrays = layer_arrays(self.params, "params")
+        x = check_input(self.params, x)
         t = as_array(t, "t", float_default=False)
-        xp = namespace(x, t, *self.params.values())
-        cross_entropy_error(softmax(self._scores_unchecked(self.params, x, n)), t)  # checks t
-        promote = any(v.dtype != xp.float64 for v in self.params.values())
+        xp = namespace(x, t, *arrays)
+        cross_entropy_error(softmax(forward_layers(arrays, x, activation=self.activation)), t)
+        keys = list(self.params)
+        in_order = sorted(keys, key=_layer_order)
         work = dict(self.params)
-        if promote:
+        if any(a.dtype != xp.float64 for a in arrays):
             work = {key: xp.astype(value, xp.float64, copy=True) for key, value in work.items()}
             x = xp.astype(x, xp.float64)
 
         def loss_at(params: dict[str, Any]) -> Any:
             # validated once above: the loop only evaluates (shapes cannot change)
-            loss = cross_entropy_error(softmax(self._scores_unchecked(params, x, n)), t)
-            return self._decayed(params, loss)
+            scores = forward_layers([params[k] for k in in_order], x, activation=self.activation)
+            return self._decayed(params, cross_entropy_error(softmax(scores), t))
 
         grads: dict[str, Any] = {}
-        for key in list(work):
+        for key in keys:
             original = work[key]
 
             def f(w: Any, key: str = key) -> Any:
                 work[key] = w  # the same array when perturbed in place (the book's closure)
                 return loss_at(work)
 
-            f._dlcore_generic_loop = True  # type: ignore[attr-defined]  # the loop was asked for
-
             try:
-                grads[key] = numerical_gradient(f, work[key])
+                grads[key] = book_loop(f, work[key])
             finally:
                 work[key] = original
         return {key: xp.astype(g, self.params[key].dtype) for key, g in grads.items()}
@@ -291,28 +268,26 @@ class MultiLayerNet:
         dict
             Same keys, shapes and dtypes as :attr:`params`.
         """
-        n = check_network(self.params, "params")
-        x = check_input(self.params, x, n)
-        affines = [Affine(self.params[f"W{i}"], self.params[f"b{i}"]) for i in range(1, n + 1)]
-        activations = [Sigmoid() if self.activation == "sigmoid" else Relu() for _ in range(n - 1)]
-        last = SoftmaxWithLoss()
-        z = x
-        for affine, act in zip(affines[:-1], activations, strict=True):
-            z = act.forward(affine.forward(z))
-        last.forward(affines[-1].forward(z), t)
-        dout = affines[-1].backward(last.backward(1))
-        for affine, act in zip(reversed(affines[:-1]), reversed(activations), strict=True):
-            dout = affine.backward(act.backward(dout))
-        xp = namespace(x, self.params["W1"])
-        grads: dict[str, Any] = {}
-        for i, affine in enumerate(affines, start=1):
-            dw = affine.dW
-            if self.weight_decay_lambda:
-                dw = dw + self.weight_decay_lambda * self.params[f"W{i}"]
-            for key, g in ((f"W{i}", dw), (f"b{i}", affine.db)):
+        from dlcore.backends import get_backend
+
+        arrays = layer_arrays(self.params, "params")
+        x = check_input(self.params, x)
+        t = as_array(t, "t", float_default=False)
+        grads = get_backend().mlp_gradient(arrays, x, t, activation=self.activation)
+        keys = sorted(self.params, key=_layer_order)
+        out = dict(zip(keys, grads, strict=True))
+        if self.weight_decay_lambda:
+            xp = namespace(x, *arrays)
+            for key in keys[0::2]:
+                g = out[key] + self.weight_decay_lambda * self.params[key]
                 want = self.params[key].dtype
-                grads[key] = g if g.dtype == want else xp.astype(g, want)
-        return grads
+                out[key] = g if g.dtype == want else xp.astype(g, want)
+        return {key: out[key] for key in self.params}
+
+
+def _layer_order(key: str) -> tuple[int, bool]:
+    """Sort key putting ``W1, b1, W2, b2, ...`` in layer order."""
+    return int(key[1:]), key[0] != "W"
 
 
 def _check_decay(value: Any) -> float:
@@ -345,3 +320,77 @@ def _init_scale(weight_init_std: float | str, fan_in: int) -> float:
         msg = f"`weight_init_std` must be a positive number, got {weight_init_std!r}"
         raise ValueError(msg)
     return float(weight_init_std)
+
+
+class TwoLayerNet(MultiLayerNet):
+    """Affine - sigmoid (or ReLU) - affine - softmax, as in the book's ``TwoLayerNet``.
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size : int
+        Layer sizes (the book: 784, 50, 10).
+    weight_init_std : float
+        Standard deviation of the initial weights (the book's 0.01).
+    seed : int or None
+        Seed of the host ``numpy.random.default_rng`` that draws ``W1`` then
+        ``W2``; the arrays are then moved with the active backend's
+        ``asarray``, so every backend starts from the same numbers.
+    activation : {"sigmoid", "relu"}
+        Hidden activation; ``"sigmoid"`` is the book's chapter-4 network.
+    dtype : {"float64", "float32"}
+        Dtype of the parameters.
+
+    Attributes
+    ----------
+    params : dict
+        ``W1`` (input, hidden), ``b1`` (hidden,), ``W2`` (hidden, output),
+        ``b2`` (output,).
+
+    Notes
+    -----
+    ``loss(x, t)`` is ``cross_entropy_error(softmax(sigmoid(x @ W1 + b1) @ W2 + b2), t)``;
+    ``numerical_gradient(x, t)`` differentiates it by central differences
+    (``method="loop"``: the book's ``numerical_gradient`` with
+    ``lambda W: self.loss(x, t)``; the default computes the same differences
+    with a compiled kernel on the numba backend, or batched Array-API code) and
+    ``gradient(x, t)`` by backpropagation through ``Affine``, ``Sigmoid``,
+    ``Affine`` and ``SoftmaxWithLoss`` layers.
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> net = dlcore.TwoLayerNet(input_size=784, hidden_size=100, output_size=10, seed=0)
+    >>> {k: tuple(v.shape) for k, v in net.params.items()}
+    {'W1': (784, 100), 'b1': (100,), 'W2': (100, 10), 'b2': (10,)}
+    >>> tuple(net.predict(dlcore.asarray(np.zeros((3, 784)))).shape)
+    (3, 10)
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        weight_init_std: float = 0.01,
+        seed: int | None = None,
+        *,
+        activation: str = "sigmoid",
+        dtype: str = "float64",
+    ) -> None:
+        sizes = [
+            check_positive_int(input_size, "input_size"),
+            check_positive_int(hidden_size, "hidden_size"),
+            check_positive_int(output_size, "output_size"),
+        ]
+        scale = _init_scale(weight_init_std, sizes[0])
+        self.weight_decay_lambda = 0.0
+        self.activation = check_activation(activation)
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        host = {
+            "W1": scale * rng.standard_normal((sizes[0], sizes[1])),
+            "b1": np.zeros(sizes[1]),
+            "W2": scale * rng.standard_normal((sizes[1], sizes[2])),
+            "b2": np.zeros(sizes[2]),
+        }
+        self.params = self._to_backend(host)

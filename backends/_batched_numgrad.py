@@ -1,4 +1,4 @@
-"""The ``"batched"`` method of :func:`dlcore.mlp_numerical_gradient`, in Array-API code.
+"""Generic body of :meth:`Backend.mlp_numerical_gradient`: the ``"batched"`` method, Array-API code.
 
 Layers are numbered from 0 here: layer ``l`` maps ``Z[l]`` (``Z[0] = x``) to
 the pre-activation ``A[l] = Z[l] @ W[l] + b[l]`` and ``Z[l + 1] = h(A[l])``;
@@ -16,13 +16,12 @@ the arrays of one chunk have shape ``(rows, batch, columns, ...)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from array_api_compat import device as device_of
 
-from .activations import relu, sigmoid
-from .losses import CROSS_ENTROPY_DELTA
+from dlcore.network import ACTIVATIONS, CROSS_ENTROPY_DELTA
 
 __all__ = ["batched_gradient"]
 
@@ -58,7 +57,7 @@ class _Network:
     def __init__(
         self,
         xp: Any,
-        params: dict[str, Any],
+        arrays: Sequence[Any],
         x: Any,
         t: Any,
         activation: str,
@@ -66,11 +65,11 @@ class _Network:
         f64 = xp.float64
         self.xp = xp
         self.dev = device_of(x)
-        self.n = len(params) // 2
-        self.W = [xp.astype(params[f"W{k + 1}"], f64) for k in range(self.n)]
-        self.b = [xp.astype(params[f"b{k + 1}"], f64) for k in range(self.n)]
+        self.n = len(arrays) // 2
+        self.W = [xp.astype(w, f64) for w in arrays[0::2]]
+        self.b = [xp.astype(b, f64) for b in arrays[1::2]]
         self.activation = activation
-        self.act: Callable[[Any], Any] = sigmoid if activation == "sigmoid" else relu
+        self.act: Callable[[Any], Any] = ACTIVATIONS[activation]
         x = xp.astype(x, f64)
         self.N = int(x.shape[0])
         C = int(self.W[-1].shape[1])
@@ -129,7 +128,7 @@ def _dz(net: _Network, layer: int, cols: slice, delta: Any) -> Any:
     a = net.A[layer][:, cols]
     if net.activation == "sigmoid":
         return _sigmoid_tanh(xp, a + delta) - _sigmoid_tanh(xp, a)
-    return relu(a + delta) - relu(a)
+    return net.act(a + delta) - net.act(a)
 
 
 def _chunk_loss_diff(net: _Network, layer: int, zt: Any, steps: Any, cols: slice) -> Any:
@@ -181,19 +180,18 @@ def _moment_diff(net: _Network, cols: slice, dz: Any, order: int) -> Any:
 
 def batched_gradient(
     xp: Any,
-    params: dict[str, Any],
-    keys: list[str],
+    arrays: Sequence[Any],
     x: Any,
     t: Any,
     h: float,
     activation: str,
     max_bytes: int,
-) -> dict[str, Any]:
-    """Gradients of every parameter of ``params``; see :func:`dlcore.mlp_numerical_gradient`."""
-    net = _Network(xp, params, x, t, activation)
+) -> list[Any]:
+    """Gradients ``[dW1, db1, ...]`` of ``arrays``; see :func:`dlcore.mlp_numerical_gradient`."""
+    net = _Network(xp, arrays, x, t, activation)
     N, f64 = net.N, xp.float64
     C = int(net.W[-1].shape[1])
-    grads: dict[str, Any] = {}
+    grads: list[Any] = []
     for layer in range(net.n):
         grid = xp.concat([net.W[layer], xp.expand_dims(net.b[layer], axis=0)], axis=0)
         steps = ((grid + h) - grid, grid - (grid - h))  # the steps the book's loop takes
@@ -239,7 +237,6 @@ def batched_gradient(
                 grad = xp.where(xp.expand_dims(used, axis=1), grad, xp.zeros_like(grad))
             else:
                 grad = xp.zeros((rows_in, units), dtype=f64, device=net.dev)
-        w_key, b_key = keys[2 * layer], keys[2 * layer + 1]
-        grads[w_key] = xp.astype(grad[: rows_in - 1, :], params[w_key].dtype)
-        grads[b_key] = xp.astype(grad[rows_in - 1, :], params[b_key].dtype)
+        grads.append(xp.astype(grad[: rows_in - 1, :], arrays[2 * layer].dtype))
+        grads.append(xp.astype(grad[rows_in - 1, :], arrays[2 * layer + 1].dtype))
     return grads

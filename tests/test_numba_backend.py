@@ -1,4 +1,4 @@
-"""The numba backend's numerical-gradient kernels give the generic loop's numbers."""
+"""The numba backend's numerical-gradient methods give the generic loop's numbers."""
 
 from __future__ import annotations
 
@@ -194,13 +194,30 @@ def test_uncompilable_f_warns_and_the_loop_reports(numba_backend, fresh_warnings
     assert record[0].filename == __file__
 
 
-def test_kernel_declines_what_it_does_not_handle(rng):
-    x16 = np.ones(3, dtype=np.float16)
-    assert kernels.numerical_gradient(wavy, x16, 1e-4) is NotImplemented
-    assert kernels.numerical_gradient(wavy, np.ones(()), 1e-4) is NotImplemented
-    params = {k: v.tolist() for k, v in make_params([3, 2], rng).items()}
-    got = kernels.mlp_numerical_gradient(params, np.ones((1, 3)), np.zeros(1, int), 1e-4, "sigmoid")
-    assert got is NotImplemented
+def test_methods_hand_what_they_do_not_take_to_numpy(numba_backend, rng, monkeypatch):
+    """float16 and 0-d ``x``, arrays of another library: the NumPy backend's code runs."""
+    numpy_backend = dlcore.get_backend("numpy")
+
+    def cube_sum(x):
+        return float(np.sum(x**3))
+
+    for x in (np.ones(3, dtype=np.float16), np.array(2.0)):
+        expected = numpy_backend.numerical_gradient(cube_sum, x.copy(), 1e-3)
+        got = numba_backend.numerical_gradient(cube_sum, x.copy(), 1e-3)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == x.dtype
+    monkeypatch.setattr(kernels, "mlp_numerical_gradient", None)  # must not be reached
+    xps = pytest.importorskip("array_api_strict")
+    arrays = [xps.asarray(v) for v in make_params([3, 2], rng).values()]
+    x, t = xps.asarray(np.ones((1, 3))), xps.asarray(np.zeros(1, dtype=np.int64))
+    got = numba_backend.mlp_numerical_gradient(
+        arrays, x, t, h=1e-4, activation="sigmoid", max_bytes=2**20
+    )
+    expected = numpy_backend.mlp_numerical_gradient(
+        arrays, x, t, h=1e-4, activation="sigmoid", max_bytes=2**20
+    )
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(dlcore.to_numpy(g), dlcore.to_numpy(e))
 
 
 @pytest.mark.parametrize("sizes", [[7, 5, 3], [7, 3], [7, 5, 4, 3]], ids=str)
@@ -254,5 +271,5 @@ def test_auto_falls_back_to_batched_for_other_arrays(numba_backend, rng):
     got = dlcore.mlp_numerical_gradient(moved, xps.asarray(x), xps.asarray(t))
     expected = book_loop(params, x, t)
     assert max(np.max(np.abs(dlcore.to_numpy(got[k]) - expected[k])) for k in expected) < ATOL
-    with pytest.raises(TypeError, match="does not handle"):
+    with pytest.raises(TypeError, match="runs on its own arrays"):
         dlcore.mlp_numerical_gradient(moved, xps.asarray(x), xps.asarray(t), method="kernel")

@@ -15,46 +15,54 @@ to evaluate the same central differences of it:
     activations as a few large array operations, in chunks of bounded memory.
 ``"kernel"``
     the active backend's compiled kernel (the numba backend has one).
+
+``"batched"`` is the generic body of
+:meth:`dlcore.backends.Backend.mlp_numerical_gradient`, which a backend
+overrides with its kernel.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from array_api_compat import device as device_of
 
 from ._validate import as_array, check_float, namespace
-from .activations import relu, sigmoid, softmax
-from .gradient import numerical_gradient
 from .losses import cross_entropy_error
+from .network import ACTIVATIONS, check_network, forward_layers
 
-__all__ = ["CPU_MAX_BYTES", "DEVICE_MAX_BYTES", "mlp_loss", "mlp_numerical_gradient"]
+__all__ = [
+    "CPU_MAX_BYTES",
+    "DEVICE_MAX_BYTES",
+    "book_loop",
+    "check_activation",
+    "mlp_loss",
+    "mlp_numerical_gradient",
+]
 
 #: Default chunk budget of ``"batched"`` on the CPU: chunks that stay in cache run fastest.
 CPU_MAX_BYTES = 2 * 2**20
 #: Default chunk budget on other devices (GPUs): fewer, larger kernels.
 DEVICE_MAX_BYTES = 256 * 2**20
 
-_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {"sigmoid": sigmoid, "relu": relu}
 _METHODS = ("auto", "batched", "kernel", "loop")
 
 
-def _check_activation(activation: str) -> Callable[[Any], Any]:
-    if activation not in _ACTIVATIONS:
+def check_activation(activation: Any) -> str:
+    """Return ``activation`` if it names a hidden-layer activation of :data:`ACTIVATIONS`."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         msg = (
-            f"unknown hidden-layer activation {activation!r}; expected one of "
-            f"{sorted(_ACTIVATIONS)} (the book's TwoLayerNet uses 'sigmoid')"
+            f"`activation` must be one of {sorted(ACTIVATIONS)} (the hidden-layer activation; "
+            f"the book's TwoLayerNet uses 'sigmoid'), got {activation!r}"
         )
         raise ValueError(msg)
-    return _ACTIVATIONS[activation]
+    return activation
 
 
 def _check_params(params: Any) -> list[str]:
     """Validate ``W1, b1, ..., Wn, bn`` (as :func:`dlcore.predict` does); return the keys."""
-    from .network import check_network
-
     n = check_network(params, "params")
     return [f"{p}{k}" for k in range(1, n + 1) for p in ("W", "b")]
 
@@ -136,38 +144,28 @@ def mlp_loss(params: Mapping[str, Any], x: Any, t: Any, *, activation: str = "si
     >>> round(float(dlcore.mlp_loss(params, np.array([[1.0, 2.0]]), np.array([0]))), 6)
     0.693147
     """
-    act = _check_activation(activation)
+    check_activation(activation)
     keys = _check_params(params)
     x, t = _check_data(params, keys, x, t)
-    return _loss(params, x, t, act)
+    return _loss([params[k] for k in keys], x, t, activation)
 
 
-def _loss(params: Mapping[str, Any], x: Any, t: Any, act: Callable[[Any], Any]) -> Any:
+def _loss(arrays: Sequence[Any], x: Any, t: Any, activation: str) -> Any:
     """:func:`mlp_loss` on validated inputs (the book's loop calls it ~80,000 times)."""
-    n = len(params) // 2
-    z = x
-    for k in range(1, n):
-        z = act(z @ params[f"W{k}"] + params[f"b{k}"])
-    y = softmax(z @ params[f"W{n}"] + params[f"b{n}"])
+    y = forward_layers(arrays, x, activation=activation, output="softmax")
     return cross_entropy_error(y, t)
 
 
-class _BookLoss:
-    """``lambda W: mlp_loss({**params, key: W}, x, t)`` for the book's loop.
+def book_loop(f: Callable[[Any], Any], x: Any, h: float = 1e-4, *, backend: Any = None) -> Any:
+    """The book's element-by-element loop of :func:`dlcore.numerical_gradient`, on any backend.
 
-    The attribute ``_dlcore_generic_loop`` tells the numba backend's
-    ``numerical_gradient`` kernel that this plain-Python ``f`` is meant to run
-    in the generic loop, so it does not warn about the slow path.
+    The generic body of :meth:`dlcore.backends.Backend.numerical_gradient`,
+    called on the base class: the loop runs as the book writes it even where
+    the backend would run a compiled kernel (``method="loop"`` asks for it).
     """
+    from dlcore.backends import Backend, get_backend
 
-    _dlcore_generic_loop = True
-
-    def __init__(self, params: dict[str, Any], key: str, x: Any, t: Any, activation: str) -> None:
-        self.params, self.key, self.x, self.t = params, key, x, t
-        self.act = _check_activation(activation)
-
-    def __call__(self, w: Any) -> Any:
-        return _loss({**self.params, self.key: w}, self.x, self.t, self.act)
+    return Backend.numerical_gradient(get_backend(backend), f, x, h)
 
 
 def _loop(
@@ -180,9 +178,14 @@ def _loop(
         work = {k: xp.astype(params[k], f64, copy=True) for k in keys}
     x = xp.astype(x, f64) if x.dtype != f64 else x
     grads: dict[str, Any] = {}
-    for key in keys:
-        g = numerical_gradient(_BookLoss(work, key, x, t, activation), work[key], h)
-        grads[key] = xp.astype(g, params[key].dtype)
+    for i, key in enumerate(keys):
+
+        def f(w: Any, i: int = i) -> Any:
+            arrays = [work[k] for k in keys]
+            arrays[i] = w  # the array perturbed in place, or its float64 copy
+            return _loss(arrays, x, t, activation)
+
+        grads[key] = xp.astype(book_loop(f, work[key], h), params[key].dtype)
     return grads
 
 
@@ -279,7 +282,7 @@ def mlp_numerical_gradient(
         msg = f"`max_bytes` must be a positive integer (a byte budget) or None, got {max_bytes!r}"
         raise ValueError(msg)
     h = float(h)
-    _check_activation(activation)
+    check_activation(activation)
     keys = _check_params(params)
     x, t = _check_data(params, keys, x, t)
     xp = namespace(x, t, *(params[k] for k in keys))
@@ -291,31 +294,29 @@ def mlp_numerical_gradient(
     if method == "loop":
         return _loop(xp, arrays, keys, x, t, h, activation)
 
-    from dlcore.backends import get_backend
+    from dlcore.backends import Backend, get_backend
 
     backend = get_backend()
-    kernel = backend.get_kernel("mlp_numerical_gradient") if method != "batched" else None
-    if method == "kernel" and kernel is None:
+    has_kernel = type(backend).mlp_numerical_gradient is not Backend.mlp_numerical_gradient
+    if method == "kernel" and not has_kernel:
         msg = (
-            f"backend {backend.name!r} has no 'mlp_numerical_gradient' kernel; use "
+            f"backend {backend.name!r} has no compiled mlp_numerical_gradient kernel; use "
             "method='batched' (any backend) or run with DLCORE_BACKEND=numba"
         )
         raise ValueError(msg)
-    if kernel is not None:
-        result = kernel(arrays, x, t, h, activation)
-        if result is not NotImplemented:
-            return dict(result)
-        if method == "kernel":
-            msg = (
-                f"the {backend.name!r} backend's 'mlp_numerical_gradient' kernel does not handle "
-                f"these inputs (arrays of {type(x).__module__.split('.')[0]}); use "
-                "method='batched'"
-            )
-            raise TypeError(msg)
-
-    from ._mlp_batched import batched_gradient
-
+    if method == "kernel" and not backend.owns(x):
+        msg = (
+            f"the {backend.name!r} backend's compiled kernel runs on its own arrays, not on "
+            f"arrays of {type(x).__module__.split('.')[0]}; use method='batched', or move the "
+            f"data with dlcore.asarray(..., backend={backend.name!r})"
+        )
+        raise TypeError(msg)
     if max_bytes is None:
         on_cpu = "cpu" in str(device_of(x)).lower() or type(x).__module__ == "numpy"
         max_bytes = CPU_MAX_BYTES if on_cpu else DEVICE_MAX_BYTES
-    return batched_gradient(xp, arrays, keys, x, t, h, activation, max_bytes)
+    # "batched" is the generic body of the method: the base class's, whatever the backend
+    method_of = Backend if method == "batched" else type(backend)
+    grads = method_of.mlp_numerical_gradient(
+        backend, [arrays[k] for k in keys], x, t, h=h, activation=activation, max_bytes=max_bytes
+    )
+    return dict(zip(keys, grads, strict=True))

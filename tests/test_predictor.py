@@ -1,9 +1,11 @@
-"""The ``mlp_predict`` kernels against a NumPy float64 reference written here.
+"""Predictor, predict and the backends' bound forward passes against a NumPy float64 reference.
 
-Each kernel (NumPy, Numba) is called directly, and ``dlcore.predict`` on every
-backend (which uses the backend's kernel where it has one) is checked the same
+Each backend's ``bind_predict`` (NumPy, Numba) is called directly, and
+``dlcore.predict``/``dlcore.Predictor`` on every backend are checked the same
 way: identical argmax, probabilities within the dtype's tolerance, for one
-image and for batches, float32 and float64, depth 1 to 4.
+image and for batches, float32 and float64, depth 1 to 40. Then what the
+bindings remember: in-place updates seen, reshaped/retyped/reassigned arrays
+caught, and no network kept alive.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 from _helpers import assert_close, tol
-from dlcore.backends import _numpy_predict
 
 import dlcore
+from dlcore.network import check_input, layer_arrays
 
 
 def reference(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -62,118 +64,145 @@ def check(got: Any, network: dict[str, np.ndarray], x: np.ndarray) -> None:
     )
 
 
-def numba_kernel() -> Any:
-    pytest.importorskip("numba", reason="numba is not installed (pip install 'dlcore[numba]')")
-    from dlcore.backends import _numba_predict
-
-    return _numba_predict.mlp_predict
-
-
-KERNELS = {
-    "numpy": lambda: _numpy_predict.mlp_predict,
-    "numba": numba_kernel,
-}
+#: Backends whose bind_predict has a kernel of its own (the others run the generic code).
+KERNEL_BACKENDS = ["numpy", "numba"]
 SIZES = {2: [30, 16, 10], 3: [784, 50, 100, 10]}
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
+def bound(name: str, network: dict[str, np.ndarray]) -> Any:
+    """``x -> probabilities`` through backend ``name``'s bind_predict, called directly."""
+    if name == "numba":
+        pytest.importorskip("numba", reason="numba is not installed (pip install 'dlcore[numba]')")
+    arrays = layer_arrays(network)
+    run = dlcore.get_backend(name).bind_predict(arrays)
+    return lambda x: run(arrays, check_input(network, x))
+
+
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("depth", [2, 3])
 @pytest.mark.parametrize("rows", [None, 1, 5, 64, 65, 300])
 def test_kernel_matches_reference(kernel_name, dtype, depth, rows, rng):
-    kernel = KERNELS[kernel_name]()
     network = make_network(rng, SIZES[depth], dtype, scale=4.0)
     x = make_images(rng, rows or 1, SIZES[depth][0], dtype)
     if rows is None:
         x = x[0]
-    check(kernel(network, x), network, x)
+    check(bound(kernel_name, network)(x), network, x)
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
-@pytest.mark.parametrize("sizes", [[12, 7], [12, 9, 8, 7, 5]], ids=["depth1", "depth4"])
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
+@pytest.mark.parametrize(
+    "sizes", [[12, 7], [12, 9, 8, 7, 5], [6] * 41], ids=["depth1", "depth4", "depth40"]
+)
 def test_kernel_any_depth(kernel_name, sizes, rng):
-    kernel = KERNELS[kernel_name]()
+    """Every depth check_network accepts runs on every kernel (no cap on the layers)."""
     network = make_network(rng, sizes, np.float64)
     x = make_images(rng, 6, sizes[0], np.float64)
-    check(kernel(network, x), network, x)
-    check(kernel(network, x[2]), network, x[2])
+    run = bound(kernel_name, network)
+    check(run(x), network, x)
+    check(run(x[2]), network, x[2])
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
 def test_kernel_saturated_sigmoid_no_overflow(kernel_name, rng):
     """Pre-activations of +-1e4: exp(-a) would overflow float32; no warning, exact saturation."""
-    kernel = KERNELS[kernel_name]()
     network = make_network(rng, [20, 8, 4], np.float32, scale=3e4)
     x = make_images(rng, 9, 20, np.float32)
+    run = bound(kernel_name, network)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = kernel(network, x)
+        got = run(x)
     check(got, network, x)
     np.testing.assert_allclose(got.sum(axis=-1), 1.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
 def test_kernel_non_contiguous_inputs(kernel_name, rng):
-    kernel = KERNELS[kernel_name]()
     network = make_network(rng, [24, 16, 10], np.float32)
     network["W1"] = np.asfortranarray(network["W1"])
     x = np.asfortranarray(make_images(rng, 7, 24, np.float32))
-    check(kernel(network, x), network, x)
-    check(kernel(network, x[:, ::1][3]), network, x[3])
+    run = bound(kernel_name, network)
+    check(run(x), network, x)
+    check(run(x[:, ::1][3]), network, x[3])
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
 def test_kernel_returns_a_new_array(kernel_name, rng):
-    """Workspace buffers are reused, results never: an earlier result stays as it was."""
-    kernel = KERNELS[kernel_name]()
+    """Results are never reused: an earlier result stays as it was."""
     network = make_network(rng, [30, 16, 10], np.float32)
     x = make_images(rng, 8, 30, np.float32)
-    first = kernel(network, x)
+    run = bound(kernel_name, network)
+    first = run(x)
     kept = first.copy()
-    kernel(network, x[::-1].copy())
+    run(x[::-1].copy())
     np.testing.assert_array_equal(first, kept)
 
 
-@pytest.mark.parametrize("kernel_name", list(KERNELS))
+@pytest.mark.parametrize("kernel_name", KERNEL_BACKENDS)
+@pytest.mark.parametrize("case", ["mixed_dtypes", "fortran_weights", "empty_layer_input"])
+def test_kernel_falls_back_for_networks_it_does_not_take(kernel_name, case, rng):
+    """A valid network the fast path does not take still gives the reference result."""
+    network = make_network(rng, [30, 16, 10], np.float32)
+    if case == "mixed_dtypes":
+        network["W2"] = network["W2"].astype(np.float64)
+    elif case == "fortran_weights":
+        network["W2"] = np.asfortranarray(network["W2"])
+    else:
+        network = make_network(rng, [30, 0, 10], np.float32)
+    x = make_images(rng, 4, 30, np.float32)
+    run = bound(kernel_name, network)
+    if case == "mixed_dtypes":  # float64 W2 promotes; layer 1 is float32 arithmetic
+        for got, xs in ((run(x), x), (run(x[0]), x[0])):
+            assert got.dtype == np.float64
+            assert_close(got, reference(network, xs), rtol=tol(np.float32))
+        return
+    check(run(x), network, x)
+    check(run(x[0]), network, x[0])
+
+
 @pytest.mark.parametrize(
-    "case",
-    ["int_images", "mixed_dtypes", "bad_chain", "bad_bias", "missing_key", "3d", "list"],
+    ("case", "error", "match"),
+    [
+        ("int_images", TypeError, "floating-point"),
+        ("bad_chain", ValueError, "W2"),
+        ("bad_bias", ValueError, "b1"),
+        ("missing_key", ValueError, "missing: \\['b2'\\]"),
+        ("3d", ValueError, "flatten"),
+    ],
 )
-def test_kernel_declines_what_it_does_not_handle(kernel_name, case, rng):
-    """NotImplemented (so dlcore.predict falls back and reports the problem), never a crash."""
-    kernel = KERNELS[kernel_name]()
+def test_predict_refuses_invalid_inputs_on_every_backend(backend, case, error, match, rng):
+    """Validation comes first, the same on every backend: a clear error, never a kernel's."""
     network = make_network(rng, [30, 16, 10], np.float32)
     x = make_images(rng, 4, 30, np.float32)
     if case == "int_images":
         x = (x * 255).astype(np.int64)
-    elif case == "mixed_dtypes":
-        network["W2"] = network["W2"].astype(np.float64)
     elif case == "bad_chain":
         network["W2"] = np.ones((15, 10), np.float32)
     elif case == "bad_bias":
         network["b1"] = np.ones(17, np.float32)
     elif case == "missing_key":
         del network["b2"]
-    elif case == "3d":
-        x = x.reshape(2, 2, 30)
     else:
-        x = x.tolist()
-    assert kernel(network, x) is NotImplemented
-    if case in ("bad_chain", "bad_bias"):
-        assert kernel(network, x[0]) is NotImplemented
+        x = x.reshape(2, 2, 30)
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    with pytest.raises(error, match=match):
+        dlcore.predict(net, backend.asarray(x))
+    with pytest.raises(error, match=match):
+        dlcore.Predictor(net)(backend.asarray(x))
 
 
-def test_numpy_workspace_is_per_thread(rng):
-    """Concurrent calls (Dask's threaded scheduler) must not share scratch buffers."""
+def test_numpy_kernel_is_thread_safe(rng):
+    """Concurrent calls (Dask's threaded scheduler) on one Predictor give each its own result."""
     network = make_network(rng, [784, 50, 100, 10], np.float32)
     inputs = [make_images(rng, 200, 784, np.float32) for _ in range(4)]
     expected = [reference(network, x) for x in inputs]
+    run = dlcore.Predictor(network, backend="numpy")
     errors: list[BaseException] = []
 
     def work(k: int) -> None:
         try:
             for _ in range(30):
-                got = _numpy_predict.mlp_predict(network, inputs[k])
+                got = run(inputs[k])
                 np.testing.assert_allclose(got, expected[k], rtol=tol(np.float32), atol=1e-12)
         except BaseException as exc:  # re-raised in the main thread
             errors.append(exc)
@@ -198,9 +227,9 @@ def test_predict_on_backend_matches_reference(backend, dtype, rows, rng):
     check(dlcore.predict(net, backend.asarray(x)), network, x)
 
 
-# -- the prepared single-image path of dlcore.predict ---------------------------
-# predict validates a network once and binds the backend's kernel to it
-# ("prepare_mlp_predict"); these check that nothing it remembers goes stale.
+# -- what a binding remembers --------------------------------------------------
+# predict validates a network once and binds the backend's kernel to it; these
+# check that nothing it remembers goes stale.
 PREPARED_BACKENDS = ["numpy", "numba"]
 
 
@@ -289,3 +318,97 @@ def test_predict_prepared_per_backend(rng):
             check(dlcore.predict(network, x), network, x)
             strict_net = {k: dlcore.asarray(v) for k, v in network.items()}
             check(dlcore.predict(strict_net, dlcore.asarray(x)), network, x)
+
+
+def _change_in_place(net: dict[str, Any], key: str, how: str) -> None:
+    """Reshape or retype ``net[key]`` without replacing the object, as each library allows."""
+    a = net[key]
+    if isinstance(a, np.ndarray):
+        if how == "reshape":
+            a.shape = (1, *a.shape) if a.ndim == 1 else (a.shape[1], a.shape[0])
+        else:
+            a.dtype = np.int32 if a.dtype == np.float32 else np.int64  # same item size
+    elif type(a).__module__.startswith("torch"):
+        import torch
+
+        if how == "reshape":
+            a.resize_((1, *a.shape) if a.ndim == 1 else (a.shape[1], a.shape[0]))
+        else:
+            a.data = a.data.to(torch.int32)
+    else:
+        pytest.skip(f"{type(a).__module__} arrays cannot be reshaped or retyped in place")
+
+
+@pytest.mark.parametrize("how", ["reshape", "retype"])
+@pytest.mark.parametrize("key", ["b1", "W3"])
+@pytest.mark.parametrize("caller", ["predict", "Predictor"])
+def test_array_changed_in_place_between_calls_is_caught(backend, how, key, caller, rng):
+    """``net['b1'].shape = (1, 50)`` or a retyped ``W3`` after a cached call: an error naming it."""
+    network = make_network(rng, [784, 50, 100, 10], np.float32)
+    x = make_images(rng, 2, 784, np.float32)
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    xb = backend.asarray(x)
+    run = dlcore.Predictor(net) if caller == "Predictor" else lambda v: dlcore.predict(net, v)
+    check(run(xb[0, ...]), network, x[0])
+    check(run(xb), network, x)
+    _change_in_place(net, key, how)
+    error = ValueError if how == "reshape" else TypeError
+    with pytest.raises(error, match=key):
+        run(xb[0, ...])
+    with pytest.raises(error, match=key):
+        run(xb)
+
+
+@pytest.mark.parametrize("caller", ["predict", "Predictor"])
+def test_array_reassigned_between_calls_is_used_or_refused(backend, caller, rng):
+    """A new array under a key: the new values are used; a wrong shape is refused by name."""
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, 3, 30, np.float32)
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    run = dlcore.Predictor(net) if caller == "Predictor" else lambda v: dlcore.predict(net, v)
+    check(run(backend.asarray(x)), network, x)
+    network["W2"] = make_network(rng, [30, 16, 10], np.float32)["W2"]
+    net["W2"] = backend.asarray(network["W2"])
+    check(run(backend.asarray(x)), network, x)
+    check(run(backend.asarray(x[1])), network, x[1])
+    net["b2"] = backend.asarray(np.zeros(11, np.float32))
+    with pytest.raises(ValueError, match="b2"):
+        run(backend.asarray(x))
+
+
+def test_predict_keeps_no_network_alive(backend, rng):
+    """After the caller drops a network, nothing of it survives in predict's cache."""
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(3):
+        network = make_network(rng, [784, 50, 100, 10], np.float32)
+        net = {k: backend.asarray(v) for k, v in network.items()}
+        x = backend.asarray(make_images(rng, 2, 784, np.float32))
+        dlcore.predict(net, x)
+        dlcore.predict(net, x[0, ...])
+        refs += [weakref.ref(a) for a in net.values()]
+        del net, network, x
+    gc.collect()
+    assert [r for r in refs if r() is not None] == []
+
+
+def test_predictor_repr_and_backend(rng):
+    network = make_network(rng, [30, 16, 10], np.float32)
+    run = dlcore.Predictor(network, backend="numpy")
+    assert run.backend.name == "numpy"
+    assert run.network is network
+    assert repr(run) == "Predictor(30-16-10, backend='numpy')"
+
+
+def test_predictor_is_bound_to_its_backend(rng):
+    """A Predictor keeps the backend it was made on; predict follows the active one."""
+    network = make_network(rng, [30, 16, 10], np.float64)
+    x = make_images(rng, 1, 30, np.float64)[0]
+    run = dlcore.Predictor(network, backend="numpy")
+    with dlcore.use_backend("array_api_strict"):
+        check(run(x), network, x)
+        assert run.backend.name == "numpy"
+        with pytest.raises(TypeError, match="different libraries"):
+            dlcore.predict(network, dlcore.asarray(x))

@@ -1,0 +1,207 @@
+"""Inference with a network validated once: :class:`Predictor` and the book's :func:`predict`.
+
+A :class:`Predictor` checks the network once and binds the active backend's
+kernel (:meth:`dlcore.backends.Backend.bind_predict`). On every call it checks
+the input and, cheaply, that the network's arrays are still the objects it
+validated with the same shapes, dtypes and strides: weights updated in place
+(``params[k] -= lr * g``) are seen, and a reshaped, retyped or reassigned
+array is validated again (and refused if invalid), never used wrongly.
+
+:func:`predict` reuses one binding per network dict through a cache that
+holds no network alive: its entries keep no arrays, only their identities and
+layouts, and an entry goes when the network's ``W1`` is freed.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .network import _check_x, _keys, check_network
+
+__all__ = ["Predictor", "predict"]
+
+
+def _layout(a: Any) -> tuple[Any, ...]:
+    """What a bound kernel relies on: identity, type, shape, dtype and strides of ``a``."""
+    return (id(a), type(a), a.shape, a.dtype, getattr(a, "strides", None))
+
+
+class _Binding:
+    """A validated network's layout and the backend's kernel bound to it (holds no arrays)."""
+
+    __slots__ = ("__weakref__", "backend", "keys", "layouts", "run", "size")
+
+    def __init__(self, network: Mapping[str, Any], backend: Any) -> None:
+        self.keys = _keys(check_network(network))
+        self.size = len(self.keys)
+        arrays = [network[k] for k in self.keys]
+        self.layouts = tuple(map(_layout, arrays))
+        self.backend = backend
+        self.run = backend.bind_predict(arrays)
+
+    def arrays(self, network: Mapping[str, Any]) -> list[Any] | None:
+        """The network's arrays if they still match this binding, else ``None``."""
+        try:
+            arrays = [network[k] for k in self.keys]
+        except (KeyError, TypeError):
+            return None
+        if len(network) != self.size or tuple(map(_layout, arrays)) != self.layouts:
+            return None
+        return arrays
+
+
+class Predictor:
+    """A network bound to a backend for fast repeated inference.
+
+    Parameters
+    ----------
+    network : dict
+        ``W1, b1, ..., Wn, bn`` as for :func:`predict` (validated now).
+    backend : str or Backend, optional
+        The backend whose kernel runs it (default: the active one, now).
+
+    Notes
+    -----
+    Calling it gives what :func:`predict` gives:
+
+    .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i),
+              \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
+
+    The Predictor holds the dict (not copies): in-place updates of its arrays
+    are used on the next call; a changed key or array layout is validated
+    again first.
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> network = {"W1": np.eye(2), "b1": np.zeros(2)}
+    >>> run = dlcore.Predictor(network)
+    >>> run(np.array([1.0, 0.0]))
+    array([0.73105858, 0.26894142])
+    >>> network["b1"] += 1.0  # in place: seen on the next call
+    >>> run(np.array([1.0, 0.0]))
+    array([0.73105858, 0.26894142])
+    """
+
+    __slots__ = ("_binding", "_network")
+
+    def __init__(self, network: Mapping[str, Any], *, backend: Any = None) -> None:
+        from dlcore.backends import get_backend
+
+        self._network = network
+        self._binding = _Binding(network, get_backend(backend))
+
+    @property
+    def backend(self) -> Any:
+        """The backend this network is bound to."""
+        return self._binding.backend
+
+    @property
+    def network(self) -> Mapping[str, Any]:
+        """The network dict (the caller's object, not a copy)."""
+        return self._network
+
+    def __call__(self, x: Any) -> Any:
+        """Class probabilities for one image ``(d,)`` or a batch ``(N, d)``."""
+        binding = self._binding
+        arrays = binding.arrays(self._network)
+        if arrays is None:  # a key, an array or its layout changed: validate again
+            binding = self._binding = _Binding(self._network, binding.backend)
+            arrays = [self._network[k] for k in binding.keys]
+        return binding.run(arrays, _check_x(arrays[0], x))
+
+    def __repr__(self) -> str:
+        shapes = [tuple(self._network[k].shape) for k in self._binding.keys[::2]]
+        sizes = [shapes[0][0], *(s[1] for s in shapes)] if shapes else []
+        return f"Predictor({'-'.join(map(str, sizes))}, backend={self.backend.name!r})"
+
+
+#: predict()'s bindings by ``id`` of the network dict, least recently used first.
+_CACHE: OrderedDict[int, _Entry] = OrderedDict()
+_CACHE_SIZE = 32
+_LOCK = threading.Lock()
+
+
+class _Entry:
+    """A cached binding, dropped when the network's first array is freed."""
+
+    __slots__ = ("__weakref__", "binding", "key", "ref")
+
+    def __init__(self, key: int, binding: _Binding, first: Any) -> None:
+        self.key = key
+        self.binding = binding
+        self.ref = weakref.ref(first, self._expire)
+
+    def _expire(self, _ref: Any) -> None:
+        with _LOCK:
+            if _CACHE.get(self.key) is self:
+                del _CACHE[self.key]
+
+
+def _bind_cached(network: Mapping[str, Any], backend: Any) -> tuple[_Binding, Sequence[Any]]:
+    binding = _Binding(network, backend)
+    arrays = [network[k] for k in binding.keys]
+    key = id(network)
+    try:
+        entry = _Entry(key, binding, arrays[0])
+    except TypeError:  # arrays that take no weak reference: not cached
+        return binding, arrays
+    with _LOCK:
+        _CACHE[key] = entry
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return binding, arrays
+
+
+def predict(network: Mapping[str, Any], x: Any) -> Any:
+    """Class probabilities of an MLP with sigmoid hidden layers and a softmax output.
+
+    Parameters
+    ----------
+    network : dict
+        ``W1, b1, ..., Wn, bn`` of any depth ``n >= 1`` (the book's
+        ``sample_weight.pkl`` has ``n = 3``); arrays of one library, floating
+        dtype.
+    x : array
+        One image (1-D, ``W1.shape[0]`` features) or a batch (2-D, one image
+        per row), floating dtype, same library as the weights.
+
+    Returns
+    -------
+    array
+        Shape ``(W_n.shape[1],)`` for one image, ``(N, W_n.shape[1])`` for a
+        batch; each row sums to 1.
+
+    Notes
+    -----
+    .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i)\\ (i < n),
+              \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
+
+    The first call with a network validates it and binds the active
+    backend's kernel, as :class:`Predictor` does; later calls with the same
+    dict reuse that binding while its arrays keep their identity and layout.
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> network = dlcore.init_network()
+    >>> x = dlcore.asarray(np.array([1.0, 0.5]))
+    >>> dlcore.to_numpy(dlcore.predict(network, x))
+    array([0.40625907, 0.59374093])
+    """
+    from dlcore.backends import get_backend
+
+    backend = get_backend()
+    entry = _CACHE.get(id(network))
+    arrays: Sequence[Any] | None = None
+    if entry is not None and entry.binding.backend is backend:
+        binding = entry.binding
+        arrays = binding.arrays(network)
+    if arrays is None:
+        binding, arrays = _bind_cached(network, backend)
+    return binding.run(arrays, _check_x(arrays[0], x))
