@@ -219,18 +219,21 @@ def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
         for a in arrays
     ):
         return None
+    # Called through Numba's dispatcher, which types every argument on each call:
+    # a weight whose layout changed in place gets its own compiled version, never a
+    # misread one. The shapes are checked in compiled code (_shapes_ok).
     one = _predict_one
     rows = _predict_rows
 
     def run(arrays: Sequence[Any], x: Any) -> Any:
-        if type(x) is not np.ndarray:
-            return fallback(arrays, x)
+        # x is validated (check_input): a NumPy array of the network's dtype, 1-D or 2-D
         if x.ndim == 2 and x.shape[0] > SMALL_BATCH:
             return fallback(arrays, x)
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
-        Ws, bs = tuple(arrays[0::2]), tuple(arrays[1::2])
-        return one(x, Ws, bs) if x.ndim == 1 else rows(x, Ws, bs)
+        if x.ndim == 1:
+            return one(x, arrays[0::2], arrays[1::2])
+        return rows(x, arrays[0::2], arrays[1::2])
 
     return run
 

@@ -189,7 +189,7 @@ def _check_x(w1: Any, x: Any) -> Any:
     if (
         type(x) is np.ndarray
         and type(w1) is np.ndarray
-        and x.dtype == w1.dtype
+        and (x.dtype is w1.dtype or x.dtype == w1.dtype)  # `is`: NumPy's dtypes are singletons
         and 1 <= x.ndim <= 2
         and x.shape[-1] == w1.shape[0]
     ):

@@ -18,38 +18,50 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from .network import _check_x, _keys, check_network
 
 __all__ = ["Predictor", "predict"]
 
-
-def _layout(a: Any) -> tuple[Any, ...]:
-    """What a bound kernel relies on: identity, type, shape, dtype and strides of ``a``."""
-    return (id(a), type(a), a.shape, a.dtype, getattr(a, "strides", None))
+# What the bound kernels rely on, checked on every call: the shape and dtype of each
+# array (attrgetter, itemgetter and map keep the check in C). Anything else a kernel
+# needs (the library, contiguity) it checks itself or fails on; such a failure is
+# validated again, so the error names the array.
+_LAYOUT = attrgetter("shape", "dtype")
 
 
 class _Binding:
-    """A validated network's layout and the backend's kernel bound to it (holds no arrays)."""
+    """A validated network's layout and the backend's kernel bound to it (holds no arrays).
 
-    __slots__ = ("__weakref__", "backend", "keys", "layouts", "run", "size")
+    The kernel gets the dict's current arrays on every call, so an array
+    updated in place or replaced by one of the same shape and dtype is simply
+    used; a changed key, shape or dtype makes :meth:`arrays` return ``None``
+    and the caller validates again.
+    """
+
+    __slots__ = ("__weakref__", "backend", "dict_keys", "keys", "layouts", "order", "run")
 
     def __init__(self, network: Mapping[str, Any], backend: Any) -> None:
-        self.keys = _keys(check_network(network))
-        self.size = len(self.keys)
-        arrays = [network[k] for k in self.keys]
-        self.layouts = tuple(map(_layout, arrays))
+        self.keys = tuple(_keys(check_network(network)))
+        self.dict_keys = tuple(network)
+        self.order = itemgetter(*map(self.dict_keys.index, self.keys))
+        arrays = self.order(tuple(network.values()))
+        self.layouts = tuple(map(_LAYOUT, arrays))
         self.backend = backend
         self.run = backend.bind_predict(arrays)
 
-    def arrays(self, network: Mapping[str, Any]) -> list[Any] | None:
-        """The network's arrays if they still match this binding, else ``None``."""
+    def arrays(self, network: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The network's arrays in layer order if their layout is still the bound one."""
         try:
-            arrays = [network[k] for k in self.keys]
-        except (KeyError, TypeError):
-            return None
-        if len(network) != self.size or tuple(map(_layout, arrays)) != self.layouts:
+            values = tuple(network.values())
+            if tuple(network) != self.dict_keys:
+                return None
+            arrays: tuple[Any, ...] = self.order(values)
+            if tuple(map(_LAYOUT, arrays)) != self.layouts:
+                return None
+        except (AttributeError, TypeError):  # not a mapping, or an array lost an attribute
             return None
         return arrays
 
@@ -111,8 +123,13 @@ class Predictor:
         arrays = binding.arrays(self._network)
         if arrays is None:  # a key, an array or its layout changed: validate again
             binding = self._binding = _Binding(self._network, binding.backend)
-            arrays = [self._network[k] for k in binding.keys]
-        return binding.run(arrays, _check_x(arrays[0], x))
+            arrays = binding.order(tuple(self._network.values()))
+        x = _check_x(arrays[0], x)
+        try:
+            return binding.run(arrays, x)
+        except Exception:
+            check_network(self._network)  # changed beyond the layout check: name the array
+            raise
 
     def __repr__(self) -> str:
         shapes = [tuple(self._network[k].shape) for k in self._binding.keys[::2]]
@@ -144,7 +161,7 @@ class _Entry:
 
 def _bind_cached(network: Mapping[str, Any], backend: Any) -> tuple[_Binding, Sequence[Any]]:
     binding = _Binding(network, backend)
-    arrays = [network[k] for k in binding.keys]
+    arrays = binding.order(tuple(network.values()))
     key = id(network)
     try:
         entry = _Entry(key, binding, arrays[0])
@@ -204,4 +221,9 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
         arrays = binding.arrays(network)
     if arrays is None:
         binding, arrays = _bind_cached(network, backend)
-    return binding.run(arrays, _check_x(arrays[0], x))
+    x = _check_x(arrays[0], x)
+    try:
+        return binding.run(arrays, x)
+    except Exception:
+        check_network(network)  # changed beyond the layout check: name the array
+        raise
