@@ -10,7 +10,6 @@ is first used.
 from __future__ import annotations
 
 from . import optimizers
-from ._safe_pickle import UnsafePickleError
 from .activations import (
     elu,
     elu_grad,
@@ -50,6 +49,7 @@ from .bench import run_bench
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .inference import predict_batches, predict_dask
+from .io import UnsafePickleError, load_weights, save_weights
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from .losses import (
     cross_entropy_error,
@@ -64,7 +64,6 @@ from .network import forward, init_network, load_sample_network, predict
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 from .training import plot_history, train
 from .two_layer_net import TwoLayerNet
-from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
 

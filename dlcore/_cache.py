@@ -1,13 +1,9 @@
-"""The data cache: where it lives, atomic writes, an inter-process lock, quarantine.
+"""The data cache: where it lives, an inter-process lock, quarantine.
 
 * :func:`cache_dir` is ``$DLCORE_DATA_DIR`` when set, else the platform's
   per-user cache directory (the same path ``platformdirs.user_cache_dir
   ("dlcore", appauthor=False)`` gives, written out here so that platformdirs
   is not a runtime dependency).
-* :func:`atomic_write` writes to a temporary file in the target's directory,
-  flushes it to disk and ``os.replace``-s it over the target, so a reader sees
-  the old file or the complete new one, never a half-written one; on any
-  error the temporary file is removed and the old file is left as it was.
 * :func:`cache_lock` holds an exclusive OS lock (``fcntl.flock`` on POSIX,
   ``msvcrt.locking`` on Windows) on a lock file beside the cache file, so two
   processes never fetch into the cache at once. The operating system drops
@@ -23,16 +19,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 __all__ = [
     "ENV_DATA_DIR",
     "CacheLockTimeout",
-    "atomic_write",
     "cache_dir",
     "cache_lock",
     "move_aside",
@@ -75,54 +68,6 @@ def cache_dir() -> Path:
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return root / _APP
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file that replaces ``path`` only if the block succeeds.
-
-    Parameters
-    ----------
-    path : path-like
-        The file to create or replace. Its directory is created if missing.
-
-    Yields
-    ------
-    file object
-        A binary file open for writing, in the same directory as ``path``
-        (so the final ``os.replace`` is a rename on one file system).
-
-    Notes
-    -----
-    The data is flushed and ``fsync``-ed before the rename. If the block
-    raises (including ``KeyboardInterrupt``), the temporary file is deleted
-    and ``path`` keeps its previous content.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_write(d / "a.bin") as f:
-    ...     _ = f.write(b"done")
-    >>> (d / "a.bin").read_bytes()
-    b'done'
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file 0600; a cache of public data is readable like any other file.
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _try_lock(fd: int) -> bool:

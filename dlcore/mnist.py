@@ -41,10 +41,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._cache import atomic_write, cache_dir, cache_lock, move_aside
+from ._cache import cache_dir, cache_lock, move_aside
 from ._idx import IDXError, read_idx
-from ._safe_pickle import UnsafePickleError, safe_load
 from .backends import get_backend
+from .io import UnsafePickleError, atomic_write, safe_load
 
 __all__ = [
     "CACHE_FILE",
@@ -711,7 +711,7 @@ def _failure_message(path: Path, failures: list[tuple[str, str]]) -> str:
 
 
 def _write_cache(path: Path, arrays: Arrays) -> None:
-    with atomic_write(path) as f:
+    with atomic_write(path, what="MNIST cache file") as f:
         np.savez_compressed(
             f,
             x_train=arrays["x_train"],

@@ -31,8 +31,8 @@ from _helpers import assert_close
 
 import dlcore
 from dlcore import mnist
-from dlcore._safe_pickle import UnsafePickleError, safe_loads
 from dlcore.cli import main
+from dlcore.io import UnsafePickleError, safe_loads
 
 # Published class counts of the standard MNIST files (independent of this code).
 T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
