@@ -46,6 +46,7 @@ from .backends import (
 )
 from .backends._numba_numgrad import NumbaFallbackWarning
 from .bench import run_bench
+from .data import fetch_mnist, load_mnist, load_mnist_test
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .inference import predict_batches, predict_dask
@@ -58,7 +59,6 @@ from .losses import (
     sum_squared_error,
 )
 from .mlp_gradient import mlp_loss, mlp_numerical_gradient
-from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .multi_layer_net import MultiLayerNet
 from .network import forward, init_network, load_sample_network, predict
 from .perceptron import AND, NAND, OR, XOR, Perceptron

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcore._cache import CacheLockTimeout, cache_dir, cache_lock, move_aside
+from dlcore.data.cache import CacheLockTimeout, cache_dir, cache_lock, move_aside
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and flock")
 
@@ -66,7 +66,7 @@ def test_lock_held_by_another_process_and_released_when_it_dies(tmp_path: Path) 
     code = textwrap.dedent(
         f"""
         import sys, time
-        from dlcore._cache import cache_lock
+        from dlcore.data.cache import cache_lock
         with cache_lock({str(lock)!r}):
             print("locked", flush=True)
             time.sleep(60)

@@ -420,9 +420,11 @@ def test_io_and_data_do_not_import_the_network_layer(tmp_path: Path) -> None:
         stub.__path__, stub.__spec__ = list(spec.submodule_search_locations), spec
         sys.modules["dlcore"] = stub
         import numpy as np
-        import dlcore.io
+        import dlcore.data, dlcore.io
         path = dlcore.io.save_weights({"W1": np.ones((2, 2))}, sys.argv[1])
         dlcore.io.load_weights(path)
+        dlcore.data.load_mnist_test()
+        dlcore.data.verify_shipped_test()
         print(" ".join(sorted(m for m in sys.modules if m.startswith("dlcore"))))
         """
     )
@@ -434,4 +436,7 @@ def test_io_and_data_do_not_import_the_network_layer(tmp_path: Path) -> None:
     )
     loaded = out.stdout.split()
     assert "dlcore.io" in loaded
+    assert {f"dlcore.data.{m}" for m in ("cache", "idx", "mnist", "sources", "standard")} <= set(
+        loaded
+    )
     assert [m for m in loaded if m.startswith(ABOVE)] == []

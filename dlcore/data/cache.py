@@ -1,4 +1,4 @@
-"""The data cache: where it lives, an inter-process lock, quarantine.
+"""The data cache: where it lives, the MNIST cache file, an inter-process lock, quarantine.
 
 * :func:`cache_dir` is ``$DLCORE_DATA_DIR`` when set, else the platform's
   per-user cache directory (the same path ``platformdirs.user_cache_dir
@@ -12,6 +12,9 @@
   purpose (deleting it would let two processes lock two different files).
 * :func:`move_aside` renames a corrupt file to ``<name>.corrupt-<UTC time>``
   so it can be inspected, and the next fetch starts clean.
+* :func:`cache_file` (``mnist.npz``) is written through
+  :func:`dlcore.io.atomic_write` and verified on every read
+  (:func:`verify_cache`).
 """
 
 from __future__ import annotations
@@ -20,16 +23,34 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
+from dlcore.io import atomic_write
+
+from .standard import IDX_FILES, read_arrays, verify
+
 __all__ = [
+    "CACHE_FILE",
     "ENV_DATA_DIR",
     "CacheLockTimeout",
+    "MnistCacheWarning",
     "cache_dir",
+    "cache_file",
     "cache_lock",
+    "load_cache",
+    "mnist_cache_dir",
     "move_aside",
+    "quarantine",
+    "verify_cache",
+    "write_cache",
 ]
+
+#: Name of the MNIST cache file in :func:`mnist_cache_dir`.
+CACHE_FILE = "mnist.npz"
 
 ENV_DATA_DIR = "DLCORE_DATA_DIR"
 _APP = "dlcore"
@@ -37,6 +58,10 @@ _APP = "dlcore"
 
 class CacheLockTimeout(TimeoutError):
     """Another process held the cache lock for longer than the timeout."""
+
+
+class MnistCacheWarning(UserWarning):
+    """The cache file was corrupt and has been moved aside."""
 
 
 def cache_dir() -> Path:
@@ -183,3 +208,76 @@ def move_aside(path: str | os.PathLike[str]) -> Path:
         n += 1
     os.replace(src, dst)
     return dst
+
+
+def mnist_cache_dir() -> Path:
+    """The directory holding the MNIST cache file (``$DLCORE_DATA_DIR`` or the user cache dir).
+
+    Returns
+    -------
+    pathlib.Path
+        :func:`cache_dir`: ``$DLCORE_DATA_DIR`` if set, else ``~/.cache/dlcore``
+        on Linux (``$XDG_CACHE_HOME/dlcore``), ``~/Library/Caches/dlcore`` on
+        macOS, ``%LOCALAPPDATA%\\dlcore\\Cache`` on Windows. It may not exist yet.
+
+    Examples
+    --------
+    >>> from dlcore.data import mnist_cache_dir
+    >>> mnist_cache_dir()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/dlcore')
+    """
+    return cache_dir()
+
+
+def cache_file() -> Path:
+    """The path of the MNIST cache file (``mnist.npz`` in :func:`mnist_cache_dir`)."""
+    return mnist_cache_dir() / CACHE_FILE
+
+
+def load_cache() -> dict[str, np.ndarray]:
+    """The four uint8 arrays of the cache file, verified (raises MnistVerificationError)."""
+    path = cache_file()
+    origin = f"cache file {path}"
+    arrays = read_arrays(path, tuple(IDX_FILES), origin)
+    verify(arrays, ["train", "test"], origin)
+    return arrays
+
+
+def verify_cache() -> Path:
+    """Check the MNIST cache file (class counts, SHA-256 of every array); return its path.
+
+    Raises
+    ------
+    MnistVerificationError
+        The file is missing, unreadable or not the standard MNIST data; run
+        ``dlcore data fetch`` to replace it.
+
+    Examples
+    --------
+    >>> from dlcore.data import verify_cache
+    >>> verify_cache()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/dlcore/mnist.npz')
+    """
+    load_cache()
+    return cache_file()
+
+
+def write_cache(arrays: dict[str, np.ndarray]) -> Path:
+    """Write verified arrays to the cache file atomically (compressed .npz, no pickle)."""
+    path = cache_file()
+    with atomic_write(path, what="MNIST cache file") as f:
+        np.savez_compressed(
+            f,
+            x_train=arrays["x_train"],
+            t_train=arrays["t_train"],
+            x_test=arrays["x_test"],
+            t_test=arrays["t_test"],
+        )
+    return path
+
+
+def quarantine(path: Path, reason: Exception) -> None:
+    """Move a corrupt cache file aside with a :class:`MnistCacheWarning`."""
+    dst = move_aside(path)
+    msg = f"{reason}; moved it aside to {dst.name} and fetching MNIST again"
+    warnings.warn(msg, MnistCacheWarning, stacklevel=4)
