@@ -10,7 +10,6 @@ is first used.
 from __future__ import annotations
 
 from . import optimizers
-from ._safe_pickle import UnsafePickleError
 from .activations import (
     elu,
     elu_grad,
@@ -47,9 +46,11 @@ from .backends import (
     use_backend,
 )
 from .bench import run_bench
+from .data import fetch_mnist, load_mnist, load_mnist_test
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .inference import predict_batches, predict_dask
+from .io import UnsafePickleError, load_weights, save_weights
 from .layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from .losses import (
     cross_entropy_error,
@@ -57,14 +58,12 @@ from .losses import (
     softmax_loss,
     sum_squared_error,
 )
-from .mnist import fetch_mnist, load_mnist, load_mnist_test
 from .nets import MultiLayerNet, TwoLayerNet
 from .network import forward, init_network, load_sample_network
 from .numgrad import mlp_loss, mlp_numerical_gradient
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 from .predictor import Predictor, predict
 from .training import plot_history, train
-from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
 

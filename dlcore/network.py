@@ -345,7 +345,7 @@ def load_sample_network() -> dict[str, Any]:
     """
     from importlib import resources
 
-    from .weights import load_weights
+    from .io import load_weights
 
     ref = resources.files("dlcore.data").joinpath(SAMPLE_NETWORK_FILE)
     with resources.as_file(ref) as path:

@@ -134,7 +134,7 @@ def training_data(s: Session) -> tuple[tuple[Any, Any, Any, Any], str]:
     if not s.quick:
         try:
             (x_train, t_train), (x_test, t_test) = dl.load_mnist()  # fetches once, then cached
-        except dl.mnist.MnistFetchError as exc:
+        except dl.data.MnistFetchError as exc:
             reason = str(exc).splitlines()[0]
             print(f"(no MNIST training set: {reason}\n run `dlcore data fetch` to get it;")
             print(" training on a split of the shipped test images instead)")

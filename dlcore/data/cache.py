@@ -1,13 +1,9 @@
-"""The data cache: where it lives, atomic writes, an inter-process lock, quarantine.
+"""The data cache: where it lives, the MNIST cache file, an inter-process lock, quarantine.
 
 * :func:`cache_dir` is ``$DLCORE_DATA_DIR`` when set, else the platform's
   per-user cache directory (the same path ``platformdirs.user_cache_dir
   ("dlcore", appauthor=False)`` gives, written out here so that platformdirs
   is not a runtime dependency).
-* :func:`atomic_write` writes to a temporary file in the target's directory,
-  flushes it to disk and ``os.replace``-s it over the target, so a reader sees
-  the old file or the complete new one, never a half-written one; on any
-  error the temporary file is removed and the old file is left as it was.
 * :func:`cache_lock` holds an exclusive OS lock (``fcntl.flock`` on POSIX,
   ``msvcrt.locking`` on Windows) on a lock file beside the cache file, so two
   processes never fetch into the cache at once. The operating system drops
@@ -16,6 +12,9 @@
   purpose (deleting it would let two processes lock two different files).
 * :func:`move_aside` renames a corrupt file to ``<name>.corrupt-<UTC time>``
   so it can be inspected, and the next fetch starts clean.
+* :func:`cache_file` (``mnist.npz``) is written through
+  :func:`dlcore.io.atomic_write` and verified on every read
+  (:func:`verify_cache`).
 """
 
 from __future__ import annotations
@@ -23,20 +22,35 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+
+import numpy as np
+
+from dlcore.io import atomic_write
+
+from .standard import IDX_FILES, read_arrays, verify
 
 __all__ = [
+    "CACHE_FILE",
     "ENV_DATA_DIR",
     "CacheLockTimeout",
-    "atomic_write",
+    "MnistCacheWarning",
     "cache_dir",
+    "cache_file",
     "cache_lock",
+    "load_cache",
+    "mnist_cache_dir",
     "move_aside",
+    "quarantine",
+    "verify_cache",
+    "write_cache",
 ]
+
+#: Name of the MNIST cache file in :func:`mnist_cache_dir`.
+CACHE_FILE = "mnist.npz"
 
 ENV_DATA_DIR = "DLCORE_DATA_DIR"
 _APP = "dlcore"
@@ -44,6 +58,10 @@ _APP = "dlcore"
 
 class CacheLockTimeout(TimeoutError):
     """Another process held the cache lock for longer than the timeout."""
+
+
+class MnistCacheWarning(UserWarning):
+    """The cache file was corrupt and has been moved aside."""
 
 
 def cache_dir() -> Path:
@@ -75,54 +93,6 @@ def cache_dir() -> Path:
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return root / _APP
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file that replaces ``path`` only if the block succeeds.
-
-    Parameters
-    ----------
-    path : path-like
-        The file to create or replace. Its directory is created if missing.
-
-    Yields
-    ------
-    file object
-        A binary file open for writing, in the same directory as ``path``
-        (so the final ``os.replace`` is a rename on one file system).
-
-    Notes
-    -----
-    The data is flushed and ``fsync``-ed before the rename. If the block
-    raises (including ``KeyboardInterrupt``), the temporary file is deleted
-    and ``path`` keeps its previous content.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_write(d / "a.bin") as f:
-    ...     _ = f.write(b"done")
-    >>> (d / "a.bin").read_bytes()
-    b'done'
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file 0600; a cache of public data is readable like any other file.
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _try_lock(fd: int) -> bool:
@@ -238,3 +208,76 @@ def move_aside(path: str | os.PathLike[str]) -> Path:
         n += 1
     os.replace(src, dst)
     return dst
+
+
+def mnist_cache_dir() -> Path:
+    """The directory holding the MNIST cache file (``$DLCORE_DATA_DIR`` or the user cache dir).
+
+    Returns
+    -------
+    pathlib.Path
+        :func:`cache_dir`: ``$DLCORE_DATA_DIR`` if set, else ``~/.cache/dlcore``
+        on Linux (``$XDG_CACHE_HOME/dlcore``), ``~/Library/Caches/dlcore`` on
+        macOS, ``%LOCALAPPDATA%\\dlcore\\Cache`` on Windows. It may not exist yet.
+
+    Examples
+    --------
+    >>> from dlcore.data import mnist_cache_dir
+    >>> mnist_cache_dir()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/dlcore')
+    """
+    return cache_dir()
+
+
+def cache_file() -> Path:
+    """The path of the MNIST cache file (``mnist.npz`` in :func:`mnist_cache_dir`)."""
+    return mnist_cache_dir() / CACHE_FILE
+
+
+def load_cache() -> dict[str, np.ndarray]:
+    """The four uint8 arrays of the cache file, verified (raises MnistVerificationError)."""
+    path = cache_file()
+    origin = f"cache file {path}"
+    arrays = read_arrays(path, tuple(IDX_FILES), origin)
+    verify(arrays, ["train", "test"], origin)
+    return arrays
+
+
+def verify_cache() -> Path:
+    """Check the MNIST cache file (class counts, SHA-256 of every array); return its path.
+
+    Raises
+    ------
+    MnistVerificationError
+        The file is missing, unreadable or not the standard MNIST data; run
+        ``dlcore data fetch`` to replace it.
+
+    Examples
+    --------
+    >>> from dlcore.data import verify_cache
+    >>> verify_cache()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/dlcore/mnist.npz')
+    """
+    load_cache()
+    return cache_file()
+
+
+def write_cache(arrays: dict[str, np.ndarray]) -> Path:
+    """Write verified arrays to the cache file atomically (compressed .npz, no pickle)."""
+    path = cache_file()
+    with atomic_write(path, what="MNIST cache file") as f:
+        np.savez_compressed(
+            f,
+            x_train=arrays["x_train"],
+            t_train=arrays["t_train"],
+            x_test=arrays["x_test"],
+            t_test=arrays["t_test"],
+        )
+    return path
+
+
+def quarantine(path: Path, reason: Exception) -> None:
+    """Move a corrupt cache file aside with a :class:`MnistCacheWarning`."""
+    dst = move_aside(path)
+    msg = f"{reason}; moved it aside to {dst.name} and fetching MNIST again"
+    warnings.warn(msg, MnistCacheWarning, stacklevel=4)

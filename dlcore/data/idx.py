@@ -22,6 +22,8 @@ from typing import IO
 
 import numpy as np
 
+from dlcore._validate import check_count
+
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
 #: IDX type code -> big-endian NumPy dtype.
@@ -113,7 +115,7 @@ def read_idx(
     source : path or binary file object
         The file to read.
     max_bytes : int, optional
-        Refuse a header that promises more data than this (default 1 GiB).
+        Refuse a header that promises more data than this (default 1 GiB, >= 0).
 
     Returns
     -------
@@ -126,6 +128,8 @@ def read_idx(
     IDXError
         Bad magic number or type, too many or too large dimensions, data
         shorter or longer than the header says, or a corrupt gzip stream.
+    TypeError, ValueError
+        ``max_bytes`` is not an integer >= 0.
 
     Examples
     --------
@@ -138,6 +142,7 @@ def read_idx(
     array([[1, 2],
            [3, 4]], dtype=uint8)
     """
+    max_bytes = check_count(max_bytes, "max_bytes", minimum=0)
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:

