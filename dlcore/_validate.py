@@ -8,10 +8,13 @@ message that says how to move data.
 
 from __future__ import annotations
 
+import math
+import numbers
 import operator
 import sys
 from typing import Any
 
+import numpy as np
 from array_api_compat import array_namespace, device, is_array_api_obj
 
 __all__ = [
@@ -19,6 +22,7 @@ __all__ = [
     "check_count",
     "check_float",
     "check_positive_int",
+    "check_positive_number",
     "check_same_shape",
     "is_float_dtype",
     "namespace",
@@ -151,6 +155,36 @@ def check_count(value: Any, name: str, *, minimum: int = 1) -> int:
 def check_positive_int(value: Any, name: str) -> int:
     """:func:`check_count` with ``minimum=1``: a positive integer such as a size or a count."""
     return check_count(value, name, minimum=1)
+
+
+def check_positive_number(value: Any, name: str, *, below: float | None = None) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number > 0 (and < ``below``).
+
+    Python and NumPy numbers are accepted (``np.float32(1e-4)``); ``bool`` is not.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number.
+    ValueError
+        ``value`` is not finite, not > 0 or not below ``below``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_positive_number(np.float32(0.5), "h")
+    0.5
+    """
+    bound = f" and below {below}" if below is not None else ""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        kind = type(value).__name__
+        msg = f"`{name}` must be a positive finite number{bound}, got {value!r} ({kind})"
+        raise TypeError(msg)
+    number = float(value)
+    if not (math.isfinite(number) and number > 0 and (below is None or number < below)):
+        msg = f"`{name}` must be a positive finite number{bound}, got {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 def progress_bar(total: int | None, *, enabled: bool = True, **options: Any) -> Any:

