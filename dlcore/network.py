@@ -178,7 +178,7 @@ def check_input(network: Mapping[str, Any], x: Any) -> Any:
     --------
     >>> import numpy as np
     >>> from dlcore.network import check_input
-    >>> check_input({"W1": np.zeros((2, 3)), "b1": np.zeros(3)}, [1, 2]).dtype
+    >>> check_input({"W1": np.zeros((2, 3)), "b1": np.zeros(3)}, np.array([1, 2], "float32")).dtype
     dtype('float64')
     """
     return _check_x(network["W1"], x)
