@@ -14,7 +14,7 @@ from collections.abc import Sequence
 __all__ = ["CLIError", "main"]
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = ["_info", "_data", "_train", "_bench"]
+_COMMANDS = ["_info", "_data", "_train", "bench", "infer"]
 
 
 class CLIError(Exception):
