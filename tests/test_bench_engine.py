@@ -194,3 +194,22 @@ def test_timing_statistics():
     assert t.median == pytest.approx(0.25)
     assert t.iqr == pytest.approx((0.175, 0.325))
     assert (t.minimum, t.maximum) == pytest.approx((0.1, 0.4))
+
+
+def test_settle_idles_and_warms_up_outside_the_clock():
+    clock = FakeClock()
+    calls: list[int] = []
+
+    def call(i: int) -> int:
+        calls.append(i)
+        clock.now += 0.01
+        return i
+
+    c = Contender("c", call, max_iterations=2)
+    start = time.perf_counter()
+    (t,) = compare([c], rounds=3, budget=math.inf, warmup=0, settle=0.02, clock=clock)
+    assert time.perf_counter() - start >= 3 * 0.02  # slept before each timed block
+    assert t.times == pytest.approx((0.02, 0.02, 0.02))  # the extra call was not timed
+    assert calls[-9:] == [0, 0, 1] * 3  # one untimed call, then the block's two
+    with pytest.raises(ValueError, match="`settle` must be a number of seconds >= 0"):
+        compare([c], settle=-1.0)

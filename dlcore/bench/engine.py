@@ -8,6 +8,13 @@ instead of the one that happened to run then. A contender's timed block is
 ``iterations`` calls followed by its ``sync`` (a device backend waits for its
 result) before the clock stops.
 
+With ``settle`` > 0 the engine sleeps that long before each timed block and
+then makes one untimed call: the thread pools of the contender before it
+(OpenBLAS, OpenMP) stop spinning on the cores, and this contender's own pools
+are awake when the clock starts. Without it, on a machine with few cores, a
+multi-threaded contender that runs right after another library's spinning
+pool can be several times slower than it is on its own.
+
 The budget is per :func:`compare` call: each contender gets an equal share
 of it, spread over the rounds, and runs as many calls per round as fit in its
 share (at least one, at most ``max_iterations``). A slow contender thus makes
@@ -160,6 +167,7 @@ def compare(
     rounds: int = 7,
     budget: float = 2.0,
     warmup: int = 1,
+    settle: float = 0.0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> list[Timing]:
     """Time the contenders in interleaved rounds within a time budget.
@@ -178,6 +186,9 @@ def compare(
     warmup : int
         Untimed calls per contender before calibration (>= 0); calibration
         itself is untimed warm-up too.
+    settle : float
+        Seconds to sleep before each timed block, followed by one untimed
+        call (default 0: neither); not counted in the budget.
     clock : callable
         Seconds as a float (``time.perf_counter``).
 
@@ -200,6 +211,9 @@ def compare(
     rounds = check_count(rounds, "rounds")
     budget = check_budget(budget)
     warmup = check_count(warmup, "warmup", minimum=0)
+    if not (isinstance(settle, (int, float)) and 0 <= settle < math.inf):
+        msg = f"`settle` must be a number of seconds >= 0, got {settle!r}"
+        raise ValueError(msg)
     contenders = list(contenders)
     if not contenders:
         msg = "`contenders` is empty; give at least one Contender to time"
@@ -223,7 +237,7 @@ def compare(
     k = len(contenders)
     for r in range(rounds):
         for j in (*range(r % k, k), *range(r % k)):
-            times[j].append(_timed_block(contenders[j], iterations[j], last[j], clock))
+            times[j].append(_timed_block(contenders[j], iterations[j], last[j], settle, clock))
     return [
         Timing(c.name, n, tuple(t), results)
         for c, n, t, results in zip(contenders, iterations, times, last, strict=True)
@@ -268,12 +282,19 @@ def _warm_up(contender: Contender, warmup: int, cap: int, clock: Callable[[], fl
 
 
 def _timed_block(
-    contender: Contender, iterations: int, results: list[Any], clock: Callable[[], float]
+    contender: Contender,
+    iterations: int,
+    results: list[Any],
+    settle: float,
+    clock: Callable[[], float],
 ) -> float:
     """Seconds of ``iterations`` calls and the sync; ``results`` gets this block's results."""
     results.clear()
     append, call = results.append, contender.call
     with contender.context():
+        if settle > 0:
+            time.sleep(settle)  # other pools stop spinning,
+            contender.sync(call(0))  # then this one's wake up, untimed
         start = clock()
         for i in range(iterations):
             append(call(i))

@@ -35,7 +35,10 @@ from .runners import (
 __all__ = ["run_bench"]
 
 #: (budget in seconds per configuration, rounds): the defaults, and with ``quick``.
-_DEFAULTS = {False: (2.0, 7), True: (0.2, 3)}
+_DEFAULTS = {False: (2.0, 5), True: (0.2, 3)}
+#: Seconds of idle before each timed block when several contenders share the rounds
+#: (OpenBLAS's idle threads spin for about 0.1 s; see dlcore.bench.engine), by ``quick``.
+_SETTLE = {False: 0.2, True: 0.05}
 _STATISTIC = "median over the rounds; spread: interquartile range (25th-75th percentile)"
 
 
@@ -83,7 +86,9 @@ def run_bench(
         fewer calls per round, never fewer rounds. ``math.inf``: every round
         classifies every image once.
     repeats : int, optional
-        Interleaved rounds per configuration (default 7; 3 with ``quick``).
+        Interleaved rounds per configuration (default 5; 3 with ``quick``).
+        Before each timed block the engine idles 0.2 s (0.05 s with
+        ``quick``) so the previous contender's thread pools stop spinning.
     dtype : {"float32", "float64"}
         Dtype of the images and weights (the shipped ones are float32).
     progress : bool
@@ -157,6 +162,7 @@ def run_bench(
         skipped["book"] = book_skip_reason(network)
 
     runners = [make_runner(name, network, x) for name in names + peer_names]
+    settle = _SETTLE[bool(quick)] if len(runners) > 1 else 0.0
     configs: list[int | None] = ([None] if single else []) + list(sizes)
     results: list[Measurement] = []
     bar = progress_bar(len(configs), enabled=progress, desc="bench", unit="config")
@@ -165,7 +171,7 @@ def run_bench(
             if bar is not None:
                 bar.set_description("single image" if size is None else f"batch {size}")
             contenders = [r.contender(size) for r in runners]
-            timings = compare(contenders, rounds=rounds, budget=budget)
+            timings = compare(contenders, rounds=rounds, budget=budget, settle=settle)
             results += [
                 _measurement(r, timing, size, t, dtype)
                 for r, timing in zip(runners, timings, strict=True)
@@ -176,6 +182,7 @@ def run_bench(
         if bar is not None:
             bar.close()
     meta = _meta(runners, network, dtype, int(x.shape[0]), budget, rounds, quick)
+    meta["settings"]["settle_s"] = settle
     return BenchReport(results=_ratios(results), skipped=skipped, meta=meta)
 
 

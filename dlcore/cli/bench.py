@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--quick", action="store_true", help="a smoke run: 0.2 s and 3 rounds each")
     p.add_argument("--budget", type=float, help="seconds of timing per configuration (default 2.0)")
-    p.add_argument("--repeats", type=int, help="interleaved rounds per configuration (default 7)")
+    p.add_argument("--repeats", type=int, help="interleaved rounds per configuration (default 5)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--plot", metavar="PATH", help="also save a PNG chart (needs matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
