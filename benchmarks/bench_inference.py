@@ -1,22 +1,25 @@
-"""MNIST inference benchmarks: one image per call ("single") and batches ("batch").
+"""MNIST inference benchmarks: one image per call ("single") and batches ("batch N").
 
 Every dlcore backend and two peers classify the shipped test images with the
-shipped sample network (784-50-100-10, float32):
+shipped sample network (784-50-100-10, float32), through the runners of
+``dlcore bench`` (:func:`dlcore.bench.make_runner`: the same calls, the same
+device sync):
 
 * ``book``: the book's NumPy ``predict`` (Saito, *Deep Learning from Scratch*,
-  ch03/neuralnet_mnist.py, MIT License; see :func:`dlcore.bench.book_predict`);
+  ch03/neuralnet_mnist.py, MIT License; :mod:`dlcore.bench.book`);
 * ``pytorch``: ``torch.nn.Sequential`` (Linear/Sigmoid/Softmax) with the same
   weights under ``torch.inference_mode`` (skipped when PyTorch is absent).
 
 JIT compilation happens in the ``runner`` fixture, before timing; every timed
-call waits for a device result (``sync``) before the clock stops. Run, save,
-compare and plot::
+call waits for a device result before the clock stops. The tables show the
+median first, the statistic ``dlcore bench`` reports. Run, save, compare, plot::
 
     python -m pytest benchmarks --benchmark-autosave          # .benchmarks/
     python -m pytest benchmarks --benchmark-json=bench.json
     python -m pytest benchmarks --benchmark-compare           # vs the last save
     python -m pytest benchmarks --benchmark-histogram=bench   # bench-*.svg
     python -m pytest benchmarks -k "numba or book"            # a subset
+    python -m pytest benchmarks --benchmark-disable           # each call once, untimed
 """
 
 from __future__ import annotations
@@ -25,47 +28,47 @@ import itertools
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, BATCH_SIZES, PEERS
+
+from dlcore.bench import DEFAULT_BATCH_SIZES, PEERS, bench_backends
+
+#: Every benchmarked backend (an unavailable one is skipped with the reason) and the peers.
+NAMES = [*bench_backends(), *PEERS]
 
 
-@pytest.mark.parametrize("name", BACKENDS + PEERS)
-def bench_single(benchmark: Any, runner: Any, info: dict[str, Any], name: str) -> None:
-    """One image per call, cycling through the test set (the book's loop body)."""
-    benchmark.group = "single"
-    x, predict, sync = runner.x, runner.predict, runner.sync
-    n = int(x.shape[0])
-    index = itertools.cycle(range(n))
+def _time(benchmark: Any, runner: Any, info: dict[str, Any], batch_size: int | None) -> None:
+    """Benchmark the runner's contender call by call, cycling through the images."""
+    contender = runner.contender(batch_size)
+    call, sync = contender.call, contender.sync
+    index = itertools.cycle(range(contender.max_iterations))
 
     def one() -> Any:
-        y = predict(x[next(index), ...])
+        y = call(next(index))
         sync(y)
         return y
 
-    benchmark.extra_info.update(info, batch_size=1, mode="single")
-    with runner.context():
+    size = 1 if batch_size is None else batch_size
+    mode = "single" if batch_size is None else "batch"
+    benchmark.extra_info.update(info, batch_size=size, mode=mode)
+    with contender.context():
+        if batch_size is not None:
+            sync(call(0))  # warm up this shape (JIT, workspace buffers)
         benchmark(one)
-    benchmark.extra_info["images_per_s"] = 1.0 / benchmark.stats.stats.mean
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["images_per_s"] = size / benchmark.stats.stats.median
 
 
-@pytest.mark.parametrize("batch_size", BATCH_SIZES)
-@pytest.mark.parametrize("name", BACKENDS + PEERS)
+@pytest.mark.parametrize("name", NAMES)
+def bench_single(benchmark: Any, runner: Any, info: dict[str, Any], name: str) -> None:
+    """One image per call, image after image (the book's loop body)."""
+    benchmark.group = "single"
+    _time(benchmark, runner, info, None)
+
+
+@pytest.mark.parametrize("batch_size", DEFAULT_BATCH_SIZES)
+@pytest.mark.parametrize("name", NAMES)
 def bench_batch(
     benchmark: Any, runner: Any, info: dict[str, Any], name: str, batch_size: int
 ) -> None:
     """``batch_size`` images per call, consecutive batches of the test set."""
     benchmark.group = "batch"
-    x, predict, sync = runner.x, runner.predict, runner.sync
-    n = int(x.shape[0])
-    starts = itertools.cycle(range(0, n - batch_size + 1, batch_size))
-    with runner.context():
-        sync(predict(x[:batch_size, ...]))  # warm up this shape (JIT, workspace buffers)
-
-        def batch() -> Any:
-            i = next(starts)
-            y = predict(x[i : i + batch_size, ...])
-            sync(y)
-            return y
-
-        benchmark.extra_info.update(info, batch_size=batch_size, mode="batch")
-        benchmark(batch)
-    benchmark.extra_info["images_per_s"] = batch_size / benchmark.stats.stats.mean
+    _time(benchmark, runner, info, batch_size)

@@ -37,6 +37,7 @@ import numpy as np
 import pytest
 
 import dlcore
+from dlcore.bench import book
 
 numba = pytest.importorskip("numba")
 
@@ -88,44 +89,12 @@ def problem() -> dict[str, Any]:
     }
 
 
-# -- the book's loop -----------------------------------------------------------
-def book_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndarray:
-    """The book's ``numerical_gradient`` (``common/gradient.py``, ch04): ``np.nditer``, in place."""
-    h = 1e-4
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        idx = it.multi_index
-        tmp_val = x[idx]
-        x[idx] = float(tmp_val) + h
-        fxh1 = f(x)  # f(x+h)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)  # f(x-h)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val
-        it.iternext()
-    return grad
-
-
+# -- the book's loop: its one transcription, dlcore.bench.book ---------------------
 def _book_two_layer_net_gradient(params: dict, x: np.ndarray, t: np.ndarray) -> dict:
-    """The book's ch04 TwoLayerNet.numerical_gradient, in plain NumPy (the reference)."""
-
-    def sigmoid(a: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-a))
-
-    def softmax(a: np.ndarray) -> np.ndarray:
-        a = a - np.max(a, axis=-1, keepdims=True)
-        return np.exp(a) / np.sum(np.exp(a), axis=-1, keepdims=True)
-
-    def loss() -> float:
-        z1 = sigmoid(x @ params["W1"] + params["b1"])
-        y = softmax(z1 @ params["W2"] + params["b2"])
-        return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
-
-    def loss_w(w: np.ndarray) -> float:  # the book's ``lambda W: self.loss(x, t)``
-        return loss()
-
-    return {k: book_numerical_gradient(loss_w, params[k]) for k in ("W1", "b1", "W2", "b2")}
+    """The book's ch04 ``TwoLayerNet.numerical_gradient`` on ``params`` (one-hot ``t``)."""
+    net = book.TwoLayerNet(784, 50, 10)
+    net.params = params
+    return net.numerical_gradient(x, np.eye(10)[t])
 
 
 def _max_diff(a: dict, b: dict) -> float:
@@ -310,7 +279,7 @@ def _loop_overheads(x: np.ndarray) -> dict[str, float]:
     """
     f = _first_element
     runs = {
-        "book loop": lambda: book_numerical_gradient(f, x.copy()),
+        "book loop": lambda: book.numerical_gradient(f, x.copy()),
         "generic loop": lambda: dlcore.numerical_gradient(f, x.copy()),
     }
     with dlcore.use_backend("numpy"):
@@ -380,7 +349,7 @@ def test_generic_f(benchmark, f, where):
         if where.startswith("book loop"):
 
             def run() -> Any:
-                return book_numerical_gradient(g, x.copy())
+                return book.numerical_gradient(g, x.copy())
         else:
 
             def run() -> Any:

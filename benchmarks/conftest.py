@@ -1,4 +1,4 @@
-"""Fixtures of the pytest-benchmark suite: the shipped data, runners, grouping by batch size."""
+"""Fixtures of the pytest-benchmark suite: the shipped data, dlcore.bench's runners, grouping."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ import pytest
 
 import dlcore
 from dlcore.bench import bench_backends, load_shipped, make_runner, peer_status
-
-#: dlcore backends benchmarked (unavailable ones are skipped with the reason).
-BACKENDS = ["numpy", "numba", "array_api_strict", "torch", "jax", "cupy"]
-#: Peers: the book's NumPy code and PyTorch's nn.Sequential on the same weights.
-PEERS = ["book", "pytorch"]
-BATCH_SIZES = [1, 10, 100, 1000, 10000]
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +28,7 @@ def runner(request: pytest.FixtureRequest, shipped: Any) -> Any:
     name: str = request.node.callspec.params["name"]
     status = {**bench_backends(), **peer_status()}
     if name not in status:
-        pytest.fail(f"unknown backend or peer {name!r}")
+        pytest.fail(f"unknown backend or peer {name!r}; valid: {sorted(status)}")
     ok, why = status[name]
     if not ok:
         pytest.skip(f"{name} unavailable: {why}")
@@ -42,7 +36,7 @@ def runner(request: pytest.FixtureRequest, shipped: Any) -> Any:
         network, x, t = shipped
         r = make_runner(name, network, x)
         with r.context():  # warm up (JIT) and measure the accuracy once, untimed
-            n = int(x.shape[0])
+            n = r.n
             ys = [r.predict(r.x[i : min(i + 1000, n), ...]) for i in range(0, n, 1000)]
             r.sync(ys[-1])
             r.sync(r.predict(r.x[0, ...]))
@@ -53,21 +47,14 @@ def runner(request: pytest.FixtureRequest, shipped: Any) -> Any:
 
 @pytest.fixture
 def info(runner: Any) -> dict[str, Any]:
-    """What every benchmark records in ``extra_info``."""
-    versions = {"numpy": np.__version__, "dlcore": dlcore.__version__}
-    if runner.kind == "dlcore":
-        versions.update(dlcore.get_backend(runner.name).versions())
-    if runner.name == "pytorch":
-        import torch
-
-        versions["torch"] = torch.__version__
+    """What every benchmark records in ``extra_info``: backend, device, versions, accuracy."""
     return {
         "backend": runner.name,
         "kind": runner.kind,
         "device": runner.device,
         "dtype": "float32",
         "accuracy": _ACCURACY[runner.name],
-        "versions": versions,
+        "versions": {"numpy": np.__version__, "dlcore": dlcore.__version__, **runner.versions},
         "python": platform.python_version(),
     }
 

@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 import pytest
-from _mlp_reference import book_loop, make_params, one_hot
+from _book import book_loop, make_params, one_hot
 
 import dlcore
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _book import backprop, book_loop, loss, make_params, one_hot
 from _helpers import assert_close
-from _mlp_reference import backprop, book_loop, loss, make_params, one_hot
 
 import dlcore
 import dlcore.numgrad as mg
