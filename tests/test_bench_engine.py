@@ -166,7 +166,7 @@ def test_max_iterations_caps_the_calls_and_inf_budget_uses_it():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"rounds": 0}, ValueError, "`rounds` must be an integer >= 1, got 0"),
+        ({"rounds": 0}, ValueError, "`rounds` must be a positive integer, got 0"),
         ({"budget": -1.0}, ValueError, "`budget` must be a positive number of seconds"),
         ({"budget": float("nan")}, ValueError, "`budget` must be a positive number"),
         ({"budget": "2"}, TypeError, "`budget` must be a positive number"),

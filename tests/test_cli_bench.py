@@ -35,7 +35,7 @@ def no_run(monkeypatch):
 @pytest.mark.parametrize("size", ["0", "-3"])
 def test_batch_size_below_one_is_a_clear_error(capsys, command, size):
     err = one_line_error(capsys, [command, "--batch-size", size])
-    assert f"`batch_size` must be an integer >= 1, got {size}" in err
+    assert f"`batch_size` must be a positive integer, got {size}" in err
 
 
 @pytest.mark.parametrize("command", ["bench", "infer"])
@@ -68,7 +68,7 @@ def test_nothing_selected_is_a_clear_error(capsys):
     ("argv", "match"),
     [
         (["--budget", "-1"], "`budget` must be a positive number of seconds"),
-        (["--repeats", "0"], "`repeats` must be an integer >= 1, got 0"),
+        (["--repeats", "0"], "`repeats` must be a positive integer, got 0"),
         (["--no-peers", "--peer", "book"], "contradict each other"),
         (["--peer", "jax"], "unknown peer 'jax'; valid peers are: book, pytorch"),
     ],

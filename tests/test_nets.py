@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import _book
 import numpy as np
 import pytest
 from _helpers import assert_close
@@ -26,30 +27,21 @@ def on_numpy() -> Iterator[None]:
         yield
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
-
-
 def _ref_forward(p: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    z1 = _sigmoid(x @ p["W1"] + p["b1"])
-    a2 = z1 @ p["W2"] + p["b2"]
-    e = np.exp(a2 - a2.max(axis=1, keepdims=True))
-    return z1, e / e.sum(axis=1, keepdims=True)
+    """The hidden activations and probabilities of the book's 2-layer net (tests/_book.py)."""
+    z1 = _book.sigmoid(np.dot(x, p["W1"]) + p["b1"])
+    return z1, _book.forward(p, x)
 
 
 def _ref_loss(p: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray) -> float:
-    _, y = _ref_forward(p, x)
-    return float(-np.mean(np.log(y[np.arange(len(labels)), labels] + 1e-7)))
+    return _book.loss(p, x, labels)
 
 
 def _ref_backprop(
     p: dict[str, np.ndarray], x: np.ndarray, labels: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The chain rule written out in NumPy (delta-free loss), independent of dlcore.layers."""
-    z1, y = _ref_forward(p, x)
-    dy = (y - np.eye(y.shape[1])[labels]) / len(labels)
-    da1 = (dy @ p["W2"].T) * z1 * (1 - z1)
-    return {"W1": x.T @ da1, "b1": da1.sum(0), "W2": z1.T @ dy, "b2": dy.sum(0)}
+    return _book.backprop(p, x, labels, with_delta=False)
 
 
 def _host(params: dict[str, Any]) -> dict[str, np.ndarray]:

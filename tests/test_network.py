@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import _book
 import numpy as np
 import pytest
 from _helpers import assert_close
@@ -14,19 +15,9 @@ import dlcore
 BOOK_DEMO_OUTPUT = np.array([0.31682708, 0.69627909])
 
 
-def _ref_sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
-
-
 def _ref_predict(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """NumPy float64 reference: sigmoid hidden layers, softmax output."""
-    n = len(network) // 2
-    z = x.astype(np.float64)
-    for i in range(1, n):
-        z = _ref_sigmoid(z @ network[f"W{i}"] + network[f"b{i}"])
-    a = z @ network[f"W{n}"] + network[f"b{n}"]
-    e = np.exp(a - a.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    """The book's forward pass (tests/_book.py) in float64: sigmoid hidden layers, softmax."""
+    return _book.forward({k: v.astype(np.float64) for k, v in network.items()}, x.astype(float))
 
 
 def _random_network(rng: np.random.Generator, sizes: list[int]) -> dict[str, np.ndarray]:
