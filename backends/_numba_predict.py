@@ -227,12 +227,10 @@ def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
 
     def run(arrays: Sequence[Any], x: Any) -> Any:
         # x is validated (check_input): a NumPy array of the network's dtype, 1-D or 2-D
-        if x.ndim == 2 and x.shape[0] > SMALL_BATCH:
-            return fallback(arrays, x)
-        if not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x)
         if x.ndim == 1:
             return one(x, arrays[0::2], arrays[1::2])
+        if x.shape[0] > SMALL_BATCH:
+            return fallback(arrays, x)
         return rows(x, arrays[0::2], arrays[1::2])
 
     return run

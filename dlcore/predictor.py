@@ -17,10 +17,13 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 from typing import Any
 
+import numpy as np
+
+from .backends import get_backend
 from .network import _check_x, _keys, check_network
 
 __all__ = ["Predictor", "predict"]
@@ -41,7 +44,17 @@ class _Binding:
     and the caller validates again.
     """
 
-    __slots__ = ("__weakref__", "backend", "dict_keys", "keys", "layouts", "order", "run")
+    __slots__ = (
+        "__weakref__",
+        "backend",
+        "dict_keys",
+        "dtype",
+        "keys",
+        "layouts",
+        "n_in",
+        "order",
+        "run",
+    )
 
     def __init__(self, network: Mapping[str, Any], backend: Any) -> None:
         self.keys = tuple(_keys(check_network(network)))
@@ -49,8 +62,24 @@ class _Binding:
         self.order = itemgetter(*map(self.dict_keys.index, self.keys))
         arrays = self.order(tuple(network.values()))
         self.layouts = tuple(map(_LAYOUT, arrays))
+        # an x that needs no check_input: a NumPy array of W1's dtype with W1's rows
+        self.dtype = arrays[0].dtype if type(arrays[0]) is np.ndarray else None
+        self.n_in = arrays[0].shape[0]
         self.backend = backend
         self.run = backend.bind_predict(arrays)
+
+    def __call__(self, network: Mapping[str, Any], arrays: tuple[Any, ...], x: Any) -> Any:
+        """The bound kernel on ``x`` (checked) and the network's current ``arrays``."""
+        if (
+            not (type(x) is np.ndarray and x.dtype is self.dtype and 0 < x.ndim < 3)
+            or x.shape[-1] != self.n_in
+        ):
+            x = _check_x(arrays[0], x)
+        try:
+            return self.run(arrays, x)
+        except Exception:
+            check_network(network)  # changed beyond the layout check: name the array
+            raise
 
     def arrays(self, network: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The network's arrays in layer order if their layout is still the bound one."""
@@ -102,8 +131,6 @@ class Predictor:
     __slots__ = ("_binding", "_network")
 
     def __init__(self, network: Mapping[str, Any], *, backend: Any = None) -> None:
-        from dlcore.backends import get_backend
-
         self._network = network
         self._binding = _Binding(network, get_backend(backend))
 
@@ -124,12 +151,7 @@ class Predictor:
         if arrays is None:  # a key, an array or its layout changed: validate again
             binding = self._binding = _Binding(self._network, binding.backend)
             arrays = binding.order(tuple(self._network.values()))
-        x = _check_x(arrays[0], x)
-        try:
-            return binding.run(arrays, x)
-        except Exception:
-            check_network(self._network)  # changed beyond the layout check: name the array
-            raise
+        return binding(self._network, arrays, x)
 
     def __repr__(self) -> str:
         shapes = [tuple(self._network[k].shape) for k in self._binding.keys[::2]]
@@ -146,11 +168,12 @@ _LOCK = threading.Lock()
 class _Entry:
     """A cached binding, dropped when the network's first array is freed."""
 
-    __slots__ = ("__weakref__", "binding", "key", "ref")
+    __slots__ = ("__weakref__", "backend", "binding", "key", "ref")
 
     def __init__(self, key: int, binding: _Binding, first: Any) -> None:
         self.key = key
         self.binding = binding
+        self.backend = binding.backend
         self.ref = weakref.ref(first, self._expire)
 
     def _expire(self, _ref: Any) -> None:
@@ -159,7 +182,7 @@ class _Entry:
                 del _CACHE[self.key]
 
 
-def _bind_cached(network: Mapping[str, Any], backend: Any) -> tuple[_Binding, Sequence[Any]]:
+def _bind_cached(network: Mapping[str, Any], backend: Any) -> tuple[_Binding, tuple[Any, ...]]:
     binding = _Binding(network, backend)
     arrays = binding.order(tuple(network.values()))
     key = id(network)
@@ -211,19 +234,12 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     >>> dlcore.to_numpy(dlcore.predict(network, x))
     array([0.40625907, 0.59374093])
     """
-    from dlcore.backends import get_backend
-
     backend = get_backend()
     entry = _CACHE.get(id(network))
-    arrays: Sequence[Any] | None = None
-    if entry is not None and entry.binding.backend is backend:
+    arrays: tuple[Any, ...] | None = None
+    if entry is not None and entry.backend is backend:
         binding = entry.binding
         arrays = binding.arrays(network)
     if arrays is None:
         binding, arrays = _bind_cached(network, backend)
-    x = _check_x(arrays[0], x)
-    try:
-        return binding.run(arrays, x)
-    except Exception:
-        check_network(network)  # changed beyond the layout check: name the array
-        raise
+    return binding(network, arrays, x)
