@@ -185,8 +185,8 @@ class Backend:
         callable
             ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
             for ``x`` (validated by :func:`dlcore.network.check_input`). The
-            caller passes arrays of the same shapes, dtypes and strides as at
-            binding (the same objects, possibly updated in place); ``run``
+            caller passes arrays of the same types, shapes and dtypes as at
+            binding (usually the same objects, updated in place); ``run``
             holds no reference to them, so a cache of bound networks keeps no
             network alive.
 

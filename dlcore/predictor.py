@@ -2,14 +2,15 @@
 
 A :class:`Predictor` checks the network once and binds the active backend's
 kernel (:meth:`dlcore.backends.Backend.bind_predict`). On every call it checks
-the input and, cheaply, that the network's arrays are still the objects it
-validated with the same shapes, dtypes and strides: weights updated in place
-(``params[k] -= lr * g``) are seen, and a reshaped, retyped or reassigned
-array is validated again (and refused if invalid), never used wrongly.
+the input and, cheaply, that the dict has the same keys and its arrays the
+same shapes and dtypes; the kernel then runs on the dict's current arrays.
+Weights updated in place (``params[k] -= lr * g``) are seen, and a reshaped,
+retyped or reassigned array is validated again (and refused if invalid),
+never used wrongly.
 
 :func:`predict` reuses one binding per network dict through a cache that
-holds no network alive: its entries keep no arrays, only their identities and
-layouts, and an entry goes when the network's ``W1`` is freed.
+holds no network alive: its entries keep no arrays, only their keys, shapes
+and dtypes, and an entry goes when the network's ``W1`` is freed.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
 
     The first call with a network validates it and binds the active
     backend's kernel, as :class:`Predictor` does; later calls with the same
-    dict reuse that binding while its arrays keep their identity and layout.
+    dict reuse that binding while its keys, shapes and dtypes stay the same.
 
     Examples
     --------
