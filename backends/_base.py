@@ -186,8 +186,8 @@ class Backend:
             ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
             for ``x`` (validated by :func:`dlcore.network.check_input`). The
             caller passes arrays of the same shapes and dtypes as at binding
-            (usually the same objects, updated in place; ``run`` raises on
-            anything else, and the caller then validates again); ``run``
+            (usually the same objects, updated in place; if ``run`` raises,
+            the caller validates the network again); ``run``
             holds no reference to them, so a cache of bound networks keeps no
             network alive.
 
