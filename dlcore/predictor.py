@@ -50,6 +50,7 @@ class _Binding:
         "backend",
         "dict_keys",
         "dtype",
+        "in_order",
         "keys",
         "layouts",
         "n_in",
@@ -61,6 +62,7 @@ class _Binding:
         self.keys = tuple(_keys(check_network(network)))
         self.dict_keys = tuple(network)
         self.order = itemgetter(*map(self.dict_keys.index, self.keys))
+        self.in_order = self.dict_keys == self.keys  # W1, b1, W2, ...: no reordering
         arrays = self.order(tuple(network.values()))
         self.layouts = tuple(map(_LAYOUT, arrays))
         # an x that needs no check_input: a NumPy array of W1's dtype with W1's rows
@@ -69,8 +71,21 @@ class _Binding:
         self.backend = backend
         self.run = backend.bind_predict(arrays)
 
-    def __call__(self, network: Mapping[str, Any], arrays: tuple[Any, ...], x: Any) -> Any:
-        """The bound kernel on ``x`` (checked) and the network's current ``arrays``."""
+    def __call__(self, network: Mapping[str, Any], x: Any) -> Any:
+        """The bound kernel on the network's current arrays and ``x`` (checked).
+
+        Raises :class:`_Stale` (before any work) when the network's keys, or
+        the shape or dtype of an array, are no longer those bound.
+        """
+        try:
+            values = tuple(network.values())
+            if tuple(network) != self.dict_keys:
+                raise _Stale
+            arrays: tuple[Any, ...] = values if self.in_order else self.order(values)
+            if tuple(map(_LAYOUT, arrays)) != self.layouts:
+                raise _Stale
+        except (AttributeError, TypeError):  # not a mapping, or an array lost an attribute
+            raise _Stale from None
         if (
             not (type(x) is np.ndarray and x.dtype is self.dtype and 0 < x.ndim < 3)
             or x.shape[-1] != self.n_in
@@ -82,18 +97,9 @@ class _Binding:
             check_network(network)  # changed beyond the layout check: name the array
             raise
 
-    def arrays(self, network: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The network's arrays in layer order if their layout is still the bound one."""
-        try:
-            values = tuple(network.values())
-            if tuple(network) != self.dict_keys:
-                return None
-            arrays: tuple[Any, ...] = self.order(values)
-            if tuple(map(_LAYOUT, arrays)) != self.layouts:
-                return None
-        except (AttributeError, TypeError):  # not a mapping, or an array lost an attribute
-            return None
-        return arrays
+
+class _Stale(Exception):
+    """The network changed since it was bound: validate and bind it again."""
 
 
 class Predictor:
@@ -147,12 +153,11 @@ class Predictor:
 
     def __call__(self, x: Any) -> Any:
         """Class probabilities for one image ``(d,)`` or a batch ``(N, d)``."""
-        binding = self._binding
-        arrays = binding.arrays(self._network)
-        if arrays is None:  # a key, an array or its layout changed: validate again
-            binding = self._binding = _Binding(self._network, binding.backend)
-            arrays = binding.order(tuple(self._network.values()))
-        return binding(self._network, arrays, x)
+        try:
+            return self._binding(self._network, x)
+        except _Stale:  # a key, or an array's shape or dtype, changed: validate again
+            self._binding = _Binding(self._network, self._binding.backend)
+            return self._binding(self._network, x)
 
     def __repr__(self) -> str:
         shapes = [tuple(self._network[k].shape) for k in self._binding.keys[::2]]
@@ -183,20 +188,19 @@ class _Entry:
                 del _CACHE[self.key]
 
 
-def _bind_cached(network: Mapping[str, Any], backend: Any) -> tuple[_Binding, tuple[Any, ...]]:
+def _bind_cached(network: Mapping[str, Any], backend: Any) -> _Binding:
     binding = _Binding(network, backend)
-    arrays = binding.order(tuple(network.values()))
     key = id(network)
     try:
-        entry = _Entry(key, binding, arrays[0])
+        entry = _Entry(key, binding, binding.order(tuple(network.values()))[0])
     except TypeError:  # arrays that take no weak reference: not cached
-        return binding, arrays
+        return binding
     with _LOCK:
         _CACHE[key] = entry
         _CACHE.move_to_end(key)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    return binding, arrays
+    return binding
 
 
 def predict(network: Mapping[str, Any], x: Any) -> Any:
@@ -237,10 +241,9 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     """
     backend = get_backend()
     entry = _CACHE.get(id(network))
-    arrays: tuple[Any, ...] | None = None
     if entry is not None and entry.backend is backend:
-        binding = entry.binding
-        arrays = binding.arrays(network)
-    if arrays is None:
-        binding, arrays = _bind_cached(network, backend)
-    return binding(network, arrays, x)
+        try:
+            return entry.binding(network, x)
+        except _Stale:
+            pass
+    return _bind_cached(network, backend)(network, x)
