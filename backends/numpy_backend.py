@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Backend, PredictFn
+from ._base import Backend, PredictFn, layout_checked
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _HALF = {"f": np.float32(0.5), "d": np.float64(0.5)}
@@ -76,7 +76,7 @@ class NumpyBackend(Backend):
     def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
         if not _plain_numpy(arrays):
             return super().bind_predict(arrays)
-        return predict_inplace  # x is validated: a NumPy array of the network's dtype
+        return layout_checked(predict_inplace, arrays)  # x: a NumPy array of the network's dtype
 
 
 def _plain_numpy(arrays: Sequence[Any]) -> bool:
