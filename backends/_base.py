@@ -182,7 +182,7 @@ class Backend:
         return {"numpy": np.__version__}
 
     # -- hot loops: generic Array-API implementations ----------------------
-    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
+    def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
         """Bind the forward pass of a validated network: ``run(arrays, x) -> probabilities``.
 
         Parameters
@@ -190,13 +190,16 @@ class Backend:
         arrays : sequence of arrays
             ``(W1, b1, ..., Wn, bn)``, validated by
             :func:`dlcore.network.check_network`.
+        activation : str
+            The hidden-layer activation, a name of
+            :data:`dlcore.network.ACTIVATIONS` (the book's ``predict``: sigmoid).
 
         Returns
         -------
         callable
-            ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
-            for ``x`` (validated by :func:`dlcore.network.check_input`) and
-            the network's current arrays in layer order (usually the bound
+            ``run(arrays, x)``: softmax class probabilities of the MLP for
+            ``x`` (validated by :func:`dlcore.network.check_input`) and the
+            network's current arrays in layer order (usually the bound
             objects, updated in place). ``run`` never uses arrays whose
             shapes or dtypes changed since binding: it raises
             :class:`StaleArraysError` (see :func:`layout_checked`) or another
@@ -206,7 +209,7 @@ class Backend:
 
         Notes
         -----
-        .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i),
+        .. math:: z_0 = x,\\quad z_i = h(z_{i-1} W_i + b_i),
                   \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
 
         The generic version is :func:`dlcore.network.forward_layers`.
@@ -214,7 +217,7 @@ class Backend:
         from dlcore.network import forward_layers
 
         def run(arrays: Sequence[Any], x: Any) -> Any:
-            return forward_layers(arrays, x, output="softmax")
+            return forward_layers(arrays, x, activation=activation, output="softmax")
 
         return layout_checked(run, arrays)
 

@@ -23,6 +23,7 @@ from ._numba_math import (
     all_finite,
     jit,
     nonzero_rows,
+    relu_inplace,
     require_float,
     sigmoid_inplace,
     softmax_inplace,
@@ -69,9 +70,13 @@ def scratch_for(x: Any, Ws: Any) -> Any:  # pragma: no cover - compiled
 
 @jit
 def forward_row(  # pragma: no cover - compiled
-    x: Any, Ws: Any, bs: Any, scratch: Any, nz: Any, out: Any, skip: bool
+    x: Any, Ws: Any, bs: Any, scratch: Any, nz: Any, out: Any, skip: bool, relu: bool
 ) -> None:
-    """One image through every layer; hidden activations live in ``scratch``."""
+    """One image through every layer (sigmoid or ReLU hidden layers) into ``out``.
+
+    Hidden activations live in ``scratch``; layer 1 skips the zero entries
+    of ``x`` when ``skip``.
+    """
     n_layers = len(Ws)
     h = x
     offset = 0
@@ -81,7 +86,10 @@ def forward_row(  # pragma: no cover - compiled
         z = scratch[offset : offset + width]
         affine_rows(h, Ws[layer], bs[layer], z, nz, k)
         offset += width
-        sigmoid_inplace(z, scratch[offset:])
+        if relu:
+            relu_inplace(z)
+        else:
+            sigmoid_inplace(z, scratch[offset:])
         h = z
         k = -1
     affine_rows(h, Ws[n_layers - 1], bs[n_layers - 1], out, nz, k)
@@ -89,7 +97,7 @@ def forward_row(  # pragma: no cover - compiled
 
 
 @jit
-def predict_rows(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
+def predict_rows(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
     """Forward pass of a 2-D batch, row by row in this thread: ``(N, k)`` probabilities.
 
     Raises ValueError when the layer shapes do not chain.
@@ -99,12 +107,12 @@ def predict_rows(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compile
     scratch, nz = scratch_for(x, Ws)
     out = np.empty((x.shape[0], Ws[len(Ws) - 1].shape[1]), x.dtype)
     for r in range(x.shape[0]):
-        forward_row(x[r], Ws, bs, scratch, nz, out[r], skip)
+        forward_row(x[r], Ws, bs, scratch, nz, out[r], skip, relu)
     return out
 
 
 @jit
-def predict_one(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
+def predict_one(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
     """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
 
     Raises ValueError when the layer shapes do not chain.
@@ -114,7 +122,7 @@ def predict_one(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
     out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
     # Dense: skipping zeros needs W1 checked for inf/NaN (0 * inf is NaN), and that
     # check reads all of W1, as the dense product does.
-    forward_row(x, Ws, bs, scratch, nz, out, False)
+    forward_row(x, Ws, bs, scratch, nz, out, False, relu)
     return out
 
 
@@ -133,7 +141,7 @@ def is_dense(x: Any, samples: int, limit: float) -> bool:  # pragma: no cover - 
 
 
 @numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def predict_batch(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compiled
+def predict_batch(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
     """Forward pass of a 2-D batch, blocks of :data:`BLOCK` rows in parallel."""
     check_arrays(x, Ws, bs)
     skip = all_finite(Ws[0])
@@ -143,5 +151,5 @@ def predict_batch(x: Any, Ws: Any, bs: Any) -> Any:  # pragma: no cover - compil
     for blk in prange(blocks):
         scratch, nz = scratch_for(x, Ws)
         for r in range(blk * BLOCK, min(n, blk * BLOCK + BLOCK)):
-            forward_row(x[r], Ws, bs, scratch, nz, out[r], skip)
+            forward_row(x[r], Ws, bs, scratch, nz, out[r], skip, relu)
     return out

@@ -28,6 +28,7 @@ __all__ = [
     "exp_nonpos_inplace",
     "jit",
     "nonzero_rows",
+    "relu_inplace",
     "require_float",
     "sigmoid_inplace",
     "softmax_inplace",
@@ -131,6 +132,13 @@ def sigmoid_inplace(a: Any, scratch: Any) -> None:  # pragma: no cover - compile
         r = one / (one + e[j])
         a[j] = r if v >= 0 else e[j] * r
         a[j] = a[j] if v == v else v
+
+
+@jit
+def relu_inplace(a: Any) -> None:  # pragma: no cover - compiled
+    """``a = max(a, 0)`` with the book's mask ``a <= 0`` (NaN stays NaN)."""
+    for j in range(a.shape[0]):
+        a[j] = 0 if a[j] <= 0 else a[j]
 
 
 @jit

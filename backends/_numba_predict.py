@@ -42,7 +42,7 @@ __all__ = ["SMALL_BATCH", "bind", "warmup"]
 SMALL_BATCH = 16
 #: Rows sampled to tell a dense batch, and the fraction of nonzero inputs above which
 #: BLAS's dense products beat skipping zeros.
-_SAMPLES, _DENSE = 32, 0.5
+SAMPLES, DENSE = 32, 0.5
 # Numba's workqueue threading layer (used where neither TBB nor OpenMP is
 # installed) aborts on concurrent parallel launches: one launch at a time.
 _LOCK = threading.Lock()
@@ -50,10 +50,11 @@ _LOCK = threading.Lock()
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
+def bind(arrays: Sequence[Any], fallback: PredictFn, activation: str) -> PredictFn | None:
     """The compiled forward pass for non-empty C-contiguous NumPy arrays of one float dtype.
 
-    Returns None for other networks (the caller then uses its own path).
+    Returns None for other networks and for hidden activations other than
+    sigmoid and ReLU (the caller then uses its own path).
 
     Otherwise the returned ``run(arrays, x)`` sends one image or a batch of at most
     :data:`SMALL_BATCH` rows through the serial loops, larger sparse batches
@@ -61,9 +62,13 @@ def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
     NumPy/BLAS path, faster there).
     """
     dtype = getattr(arrays[0], "dtype", None)
-    if dtype not in _FLOATS or not all(
-        type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous and a.size
-        for a in arrays
+    if (
+        activation not in ("sigmoid", "relu")
+        or dtype not in _FLOATS
+        or not all(
+            type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous and a.size
+            for a in arrays
+        )
     ):
         return None
     one, rows, batch, is_dense = (
@@ -73,16 +78,18 @@ def bind(arrays: Sequence[Any], fallback: PredictFn) -> PredictFn | None:
         kernels.is_dense,
     )
 
+    relu = activation == "relu"
+
     def run(arrays: Sequence[Any], x: Any) -> Any:
         # x is validated (check_input): a NumPy array of the network's dtype, 1-D or 2-D
         if x.ndim == 1:
-            return one(x, arrays[0::2], arrays[1::2])
+            return one(x, arrays[0::2], arrays[1::2], relu)
         if x.shape[0] <= SMALL_BATCH:
-            return rows(x, arrays[0::2], arrays[1::2])
-        if is_dense(x, _SAMPLES, _DENSE):
+            return rows(x, arrays[0::2], arrays[1::2], relu)
+        if is_dense(x, SAMPLES, DENSE):
             return fallback(arrays, x)
         with _LOCK:
-            return batch(x, arrays[0::2], arrays[1::2])
+            return batch(x, arrays[0::2], arrays[1::2], relu)
 
     return run
 
@@ -97,7 +104,8 @@ def warmup(depths: tuple[int, ...] = (3,)) -> None:
         for depth in depths:
             Ws = tuple(np.ones((4, 4), dtype) for _ in range(depth))
             bs = tuple(np.zeros(4, dtype) for _ in range(depth))
-            kernels.predict_rows(np.ones((2, 4), dtype), Ws, bs)
-            kernels.predict_one(np.ones(4, dtype), Ws, bs)
-            kernels.predict_batch(np.ones((2, 4), dtype), Ws, bs)
-            kernels.is_dense(np.ones((2, 4), dtype), _SAMPLES, _DENSE)
+            for relu in (False, True):
+                kernels.predict_rows(np.ones((2, 4), dtype), Ws, bs, relu)
+                kernels.predict_one(np.ones(4, dtype), Ws, bs, relu)
+                kernels.predict_batch(np.ones((2, 4), dtype), Ws, bs, relu)
+            kernels.is_dense(np.ones((2, 4), dtype), SAMPLES, DENSE)

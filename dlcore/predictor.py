@@ -28,7 +28,7 @@ import numpy as np
 
 from .backends import get_backend
 from .backends._base import StaleArraysError, array_layouts
-from .network import _check_x, _keys, check_network
+from .network import ACTIVATIONS, _check_x, _keys, check_network
 
 __all__ = ["Predictor", "predict"]
 
@@ -44,6 +44,7 @@ class _Binding:
 
     __slots__ = (
         "__weakref__",
+        "activation",
         "backend",
         "dtype",
         "fetch",
@@ -54,7 +55,7 @@ class _Binding:
         "size",
     )
 
-    def __init__(self, network: Mapping[str, Any], backend: Any) -> None:
+    def __init__(self, network: Mapping[str, Any], backend: Any, activation: str) -> None:
         self.keys = tuple(_keys(check_network(network)))
         self.size = len(self.keys)
         self.fetch = itemgetter(*self.keys)  # W1, b1, ..., Wn, bn in layer order, in C
@@ -64,7 +65,14 @@ class _Binding:
         self.dtype = arrays[0].dtype if type(arrays[0]) is np.ndarray else None
         self.n_in = arrays[0].shape[0]
         self.backend = backend
-        self.run = backend.bind_predict(arrays)
+        self.activation = activation
+        # the book's sigmoid network without the keyword: backends written before it
+        # (an override of bind_predict(arrays)) keep working
+        self.run = (
+            backend.bind_predict(arrays)
+            if activation == "sigmoid"
+            else backend.bind_predict(arrays, activation=activation)
+        )
 
     def __call__(self, network: Mapping[str, Any], x: Any) -> Any:
         """The bound kernel on the network's current arrays and ``x`` (checked).
@@ -107,6 +115,9 @@ class Predictor:
         ``W1, b1, ..., Wn, bn`` as for :func:`predict` (validated now).
     backend : str or Backend, optional
         The backend whose kernel runs it (default: the active one, now).
+    activation : str
+        The hidden-layer activation, a name of :data:`dlcore.network.ACTIVATIONS`
+        (default ``"sigmoid"``, the book's ``predict``).
 
     Notes
     -----
@@ -133,9 +144,11 @@ class Predictor:
 
     __slots__ = ("_binding", "_network")
 
-    def __init__(self, network: Mapping[str, Any], *, backend: Any = None) -> None:
+    def __init__(
+        self, network: Mapping[str, Any], *, backend: Any = None, activation: str = "sigmoid"
+    ) -> None:
         self._network = network
-        self._binding = _Binding(network, get_backend(backend))
+        self._binding = _Binding(network, get_backend(backend), _check_activation(activation))
 
     @property
     def backend(self) -> Any:
@@ -152,7 +165,8 @@ class Predictor:
         try:
             return self._binding(self._network, x)
         except _Stale:  # a key, or an array's shape or dtype, changed: validate again
-            self._binding = _Binding(self._network, self._binding.backend)
+            old = self._binding
+            self._binding = _Binding(self._network, old.backend, old.activation)
             return self._binding(self._network, x)
 
     def __repr__(self) -> str:
@@ -170,12 +184,13 @@ _LOCK = threading.Lock()
 class _Entry:
     """A cached binding, dropped when the network's first array is freed."""
 
-    __slots__ = ("__weakref__", "backend", "binding", "key", "ref")
+    __slots__ = ("__weakref__", "activation", "backend", "binding", "key", "ref")
 
     def __init__(self, key: int, binding: _Binding, first: Any) -> None:
         self.key = key
         self.binding = binding
         self.backend = binding.backend
+        self.activation = binding.activation
         self.ref = weakref.ref(first, self._expire)
 
     def _expire(self, _ref: Any) -> None:
@@ -184,8 +199,8 @@ class _Entry:
                 del _CACHE[self.key]
 
 
-def _bind_cached(network: Mapping[str, Any], backend: Any) -> _Binding:
-    binding = _Binding(network, backend)
+def _bind_cached(network: Mapping[str, Any], backend: Any, activation: str) -> _Binding:
+    binding = _Binding(network, backend, activation)
     key = id(network)
     try:
         entry = _Entry(key, binding, binding.fetch(network)[0])
@@ -237,9 +252,33 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     """
     backend = get_backend()
     entry = _CACHE.get(id(network))
-    if entry is not None and entry.backend is backend:
+    if entry is not None and entry.backend is backend and entry.activation == "sigmoid":
         try:
             return entry.binding(network, x)
         except _Stale:
             pass
-    return _bind_cached(network, backend)(network, x)
+    return _bind_cached(network, backend, "sigmoid")(network, x)
+
+
+def predict_mlp(network: Mapping[str, Any], x: Any, activation: str) -> Any:
+    """:func:`predict` with another hidden-layer activation (a validated name), same cache.
+
+    For :class:`dlcore.MultiLayerNet`; the cache keeps one binding per network dict,
+    so alternating activations on one dict binds again each time.
+    """
+    backend = get_backend()
+    entry = _CACHE.get(id(network))
+    if entry is not None and entry.backend is backend and entry.activation == activation:
+        try:
+            return entry.binding(network, x)
+        except _Stale:
+            pass
+    return _bind_cached(network, backend, activation)(network, x)
+
+
+def _check_activation(activation: Any) -> str:
+    """Return ``activation`` if it names a hidden-layer activation of :data:`ACTIVATIONS`."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        msg = f"`activation` must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+        raise ValueError(msg)
+    return activation
