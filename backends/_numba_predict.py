@@ -38,8 +38,9 @@ from ._base import PredictFn
 
 __all__ = ["SMALL_BATCH", "bind", "warmup"]
 
-#: Largest batch (rows) run row by row in one thread; larger ones run in parallel.
-SMALL_BATCH = 16
+#: Largest batch (rows) run row by row in one thread; larger ones run in parallel (a
+#: parallel launch pays off once each thread has some hundred rows).
+SMALL_BATCH = 256
 #: Rows sampled to tell a dense batch, and the fraction of nonzero inputs above which
 #: BLAS's dense products beat skipping zeros.
 SAMPLES, DENSE = 32, 0.5

@@ -20,8 +20,8 @@ from _helpers import tol
 import dlcore
 
 SIZES = [64, 24, 16, 10]
-#: One image, a small batch, a parallel batch (numba: more than 16 rows).
-ROWS = [None, 3, 80]
+#: One image, a small batch, a parallel batch (numba: more than SMALL_BATCH = 256 rows).
+ROWS = [None, 3, 300]
 
 
 def reference(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
