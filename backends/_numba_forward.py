@@ -1,11 +1,10 @@
-"""The compiled forward passes: one row, a batch row by row, a batch in parallel.
+"""The compiled forward passes: one row, and a few rows one by one.
 
 Each row runs through every layer in one go with its activations in a
 small scratch buffer: layer 1 adds only the rows of ``W1`` whose input is
 not 0 (while ``W1`` is finite), the later layers are dense, and exp,
 sigmoid and softmax are vectorised (:mod:`~dlcore.backends._numba_math`).
-The parallel kernel splits the rows into blocks (``prange``, Numba's thread
-count), each with its own scratch. Every entry point checks in compiled code
+Every entry point checks in compiled code
 that the layer shapes chain and refuses non-float dtypes when typed, so no
 loop reads out of bounds or misreads memory, whatever the caller passes.
 """
@@ -16,7 +15,6 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import prange
 
 from ._numba_math import (
     affine_rows,
@@ -29,10 +27,7 @@ from ._numba_math import (
     softmax_inplace,
 )
 
-__all__ = ["forward_row", "is_dense", "predict_batch", "predict_one", "predict_rows"]
-
-#: Rows per parallel task: enough to amortise the scratch, small enough to balance.
-BLOCK = 32
+__all__ = ["forward_row", "is_dense", "predict_one", "predict_rows"]
 
 
 @jit
@@ -138,18 +133,3 @@ def is_dense(x: Any, samples: int, limit: float) -> bool:  # pragma: no cover - 
             nonzero += x[r, i] != 0
         seen += d
     return nonzero > limit * seen
-
-
-@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def predict_batch(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
-    """Forward pass of a 2-D batch, blocks of :data:`BLOCK` rows in parallel."""
-    check_arrays(x, Ws, bs)
-    skip = all_finite(Ws[0])
-    n = x.shape[0]
-    out = np.empty((n, Ws[len(Ws) - 1].shape[1]), x.dtype)
-    blocks = (n + BLOCK - 1) // BLOCK
-    for blk in prange(blocks):
-        scratch, nz = scratch_for(x, Ws)
-        for r in range(blk * BLOCK, min(n, blk * BLOCK + BLOCK)):
-            forward_row(x[r], Ws, bs, scratch, nz, out[r], skip, relu)
-    return out

@@ -1,22 +1,21 @@
-"""Numba kernels for ``dlcore.predict``: single images, small batches and large batches.
+"""Numba kernels for ``dlcore.predict``: single images and batches of a few rows.
 
-One image through the book's MNIST network is about 45,000 multiply-adds
-dense; about 80 % of an MNIST image's pixels are exactly 0, so the first
-layer (87 % of the arithmetic) shrinks about five-fold when they are
-skipped. The book's NumPy code spends most of a single-image call in Python
-and NumPy dispatch; here the whole pass (every layer, the sigmoids, the
-softmax) is one compiled call.
+One image through the book's MNIST network is about 45,000 multiply-adds;
+the book's NumPy code spends most of a single-image call in Python and NumPy
+dispatch. Here the whole pass (every layer, the sigmoids or ReLUs, the
+softmax) is one compiled call (:mod:`~dlcore.backends._numba_forward`), with
+exp, sigmoid and softmax vectorised in the network's dtype.
 
-* Layer 1 adds only the rows of ``W1`` whose pixel is not 0
-  (:func:`~dlcore.backends._numba_math.nonzero_rows`), four rows at a time.
-  Skipping ``0 * W1[i, :]`` changes nothing while ``W1`` is finite; when it
-  holds an inf or NaN (``0 * inf`` is NaN in NumPy) no row is skipped, so the
-  result is NumPy's. ``W1`` is checked on every call (weights change in place).
-* The later layers are dense (their inputs are sigmoids, rarely exactly 0).
-* exp, sigmoid and softmax are vectorised, in the network's dtype.
-* Batches of more than :data:`SMALL_BATCH` rows run in parallel over blocks
-  of rows (:mod:`~dlcore.backends._numba_forward`) unless they are dense, in
-  which case BLAS's matrix products (the NumPy path) are faster.
+* One image: every layer dense. About 80 % of an MNIST image's pixels are
+  exactly 0, but skipping them changes the result when ``W1`` holds an inf
+  or NaN (``0 * inf`` is NaN in NumPy), and checking ``W1`` reads all of it,
+  as the dense product does: the check costs what the skipping saves.
+* Up to :data:`SMALL_BATCH` rows: ``W1`` is checked once per call and, while
+  it is finite, layer 1 adds only the rows of ``W1`` whose pixel is not 0.
+* Larger batches go to the NumPy path: BLAS's matrix products (about 36
+  multiply-adds per ns here) beat these loops even on the fifth of layer 1
+  that skipping zeros leaves (about 6 per ns: the 50- and 100-wide rows
+  vectorise poorly).
 
 The Numba dispatcher types every argument on each call, so an array whose
 dtype, rank or memory layout changed gets its own compiled version (or a
@@ -27,7 +26,6 @@ then loaded from Numba's cache); call :func:`warmup` before timing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,15 +36,11 @@ from ._base import PredictFn
 
 __all__ = ["SMALL_BATCH", "bind", "warmup"]
 
-#: Largest batch (rows) run row by row in one thread; larger ones run in parallel (a
-#: parallel launch pays off once each thread has some hundred rows).
-SMALL_BATCH = 256
+#: Largest batch (rows) run through the compiled loops; larger ones go to BLAS.
+SMALL_BATCH = 8
 #: Rows sampled to tell a dense batch, and the fraction of nonzero inputs above which
-#: BLAS's dense products beat skipping zeros.
+#: BLAS's dense products beat skipping zeros (numba's mlp_gradient).
 SAMPLES, DENSE = 32, 0.5
-# Numba's workqueue threading layer (used where neither TBB nor OpenMP is
-# installed) aborts on concurrent parallel launches: one launch at a time.
-_LOCK = threading.Lock()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -58,9 +52,8 @@ def bind(arrays: Sequence[Any], fallback: PredictFn, activation: str) -> Predict
     sigmoid and ReLU (the caller then uses its own path).
 
     Otherwise the returned ``run(arrays, x)`` sends one image or a batch of at most
-    :data:`SMALL_BATCH` rows through the serial loops, larger sparse batches
-    through the parallel ones and dense batches to ``fallback`` (the
-    NumPy/BLAS path, faster there).
+    :data:`SMALL_BATCH` rows through the compiled loops and larger batches to
+    ``fallback`` (the NumPy/BLAS path, faster there).
     """
     dtype = getattr(arrays[0], "dtype", None)
     if (
@@ -72,12 +65,7 @@ def bind(arrays: Sequence[Any], fallback: PredictFn, activation: str) -> Predict
         )
     ):
         return None
-    one, rows, batch, is_dense = (
-        kernels.predict_one,
-        kernels.predict_rows,
-        kernels.predict_batch,
-        kernels.is_dense,
-    )
+    one, rows = kernels.predict_one, kernels.predict_rows
 
     relu = activation == "relu"
 
@@ -87,10 +75,7 @@ def bind(arrays: Sequence[Any], fallback: PredictFn, activation: str) -> Predict
             return one(x, arrays[0::2], arrays[1::2], relu)
         if x.shape[0] <= SMALL_BATCH:
             return rows(x, arrays[0::2], arrays[1::2], relu)
-        if is_dense(x, SAMPLES, DENSE):
-            return fallback(arrays, x)
-        with _LOCK:
-            return batch(x, arrays[0::2], arrays[1::2], relu)
+        return fallback(arrays, x)
 
     return run
 
@@ -108,5 +93,4 @@ def warmup(depths: tuple[int, ...] = (3,)) -> None:
             for relu in (False, True):
                 kernels.predict_rows(np.ones((2, 4), dtype), Ws, bs, relu)
                 kernels.predict_one(np.ones(4, dtype), Ws, bs, relu)
-                kernels.predict_batch(np.ones((2, 4), dtype), Ws, bs, relu)
-            kernels.is_dense(np.ones((2, 4), dtype), SAMPLES, DENSE)
+            kernels.is_dense(np.ones((2, 4), dtype), SAMPLES, DENSE)  # for mlp_gradient

@@ -42,7 +42,7 @@ class NumbaBackend(NumpyBackend):
         return {**super().versions(), "numba": numba.__version__}
 
     def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
-        """Compiled single images and batches (parallel, zeros skipped); dense batches via BLAS."""
+        """Compiled single images and batches of a few rows; larger batches via NumPy's BLAS."""
         from . import _numba_predict
 
         numpy_run = super().bind_predict(arrays, activation=activation)

@@ -1,10 +1,10 @@
 """Every backend's forward pass on sparse, dense, NaN and inf inputs equals NumPy's, NaN for NaN.
 
-The numba kernels skip the exact zeros of layer 1 in batches; ``0 * inf`` is
-NaN in NumPy, so an inf or NaN weight on a zero pixel must still give NaN
-(the kernel then skips nothing). Each case runs one image, a small batch, a
-batch large enough for the parallel kernel, and a dense batch (the BLAS
-path), against the book's forward pass in float64 (``tests/_book.py``).
+The numba kernels skip the exact zeros of layer 1 in small batches (and the
+backprop kernel in training batches); ``0 * inf`` is NaN in NumPy, so an inf
+or NaN weight on a zero pixel must still give NaN (the kernel then skips
+nothing). Each case runs one image, a small batch and a large one (BLAS),
+sparse and dense, against the book's forward pass in float64 (``tests/_book.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from _helpers import tol
 import dlcore
 
 SIZES = [64, 24, 16, 10]
-#: One image, a small batch, a parallel batch (numba: more than SMALL_BATCH = 256 rows).
+#: One image, a small batch (numba: compiled loops), a large one (numba: BLAS).
 ROWS = [None, 3, 300]
 
 
