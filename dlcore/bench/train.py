@@ -67,7 +67,9 @@ class TrainReport:
         return "\n".join(lines)
 
 
-def _book_contender(data: tuple[Any, ...], seed: int) -> tuple[Contender, Callable[[], float]]:
+def _book_contender(
+    data: tuple[Any, ...], seed: int, epoch: int
+) -> tuple[Contender, Callable[[], float]]:
     from . import book_train
 
     x, t, x_test, t_test = data
@@ -76,13 +78,13 @@ def _book_contender(data: tuple[Any, ...], seed: int) -> tuple[Contender, Callab
     net = book_train.LayerTwoLayerNet(input_size=784, hidden_size=50, output_size=10)
 
     def call(i: int) -> Any:
-        return book_train.train_neuralnet(net, x, t1, x_test, tt1, iters_num=EPOCH)
+        return book_train.train_neuralnet(net, x, t1, x_test, tt1, iters_num=epoch)
 
     return Contender("book", call, max_iterations=1), lambda: net.accuracy(x_test, tt1)
 
 
 def _dlcore_contender(
-    name: str, data: tuple[Any, ...], seed: int, dtype: str
+    name: str, data: tuple[Any, ...], seed: int, dtype: str, epoch: int
 ) -> tuple[Contender, Callable[[], float]]:
     import dlcore
 
@@ -96,7 +98,7 @@ def _dlcore_contender(
     def call(i: int) -> Any:
         epochs[0] += 1
         return dlcore.train(
-            net, x, t, x_test, t_test, iters_num=EPOCH, batch_size=100, lr=0.1,
+            net, x, t, x_test, t_test, iters_num=epoch, batch_size=100, lr=0.1,
             seed=seed + epochs[0], progress=False, eval_every_epoch=False,
         )  # fmt: skip
 
@@ -115,6 +117,7 @@ def run_train_bench(
     book: bool = True,
     seed: int = 0,
     data: tuple[Any, Any, Any, Any] | None = None,
+    epoch: int = EPOCH,
 ) -> TrainReport:
     """Time the book's training recipe, one epoch per call, in interleaved rounds.
 
@@ -134,6 +137,9 @@ def run_train_bench(
         Seeds the weights and the batches.
     data : (x_train, t_train, x_test, t_test), optional
         NumPy arrays, integer labels (default: MNIST, normalised, flattened).
+    epoch : int
+        Iterations per timed call (default 600, an epoch of MNIST's 60,000
+        images; fewer for quick tests).
 
     Returns
     -------
@@ -142,6 +148,7 @@ def run_train_bench(
     import dlcore
 
     rounds = check_count(rounds, "rounds")
+    epoch = check_count(epoch, "epoch")
     if dtype not in ("float32", "float64"):
         msg = f"`dtype` must be 'float32' or 'float64', got {dtype!r}"
         raise ValueError(msg)
@@ -154,14 +161,14 @@ def run_train_bench(
             (x, t), (x_test, t_test) = dlcore.load_mnist(normalize=True, flatten=True)
         data = (x, t, x_test, t_test)
     host = tuple(np.asarray(dlcore.to_numpy(a)) for a in data)
-    pairs = [_book_contender(host, seed)] if book else []
-    pairs += [_dlcore_contender(n, host, seed, dtype) for n in names]
+    pairs = [_book_contender(host, seed, epoch)] if book else []
+    pairs += [_dlcore_contender(n, host, seed, dtype, epoch) for n in names]
     start = time.perf_counter()
     timings = compare([c for c, _ in pairs], rounds=rounds, budget=float("inf"), warmup=0)
     results = []
     book_ms = None
     for (contender, accuracy), timing in zip(pairs, timings, strict=True):
-        ms = np.asarray(timing.times) / EPOCH * 1e3
+        ms = np.asarray(timing.times) / epoch * 1e3
         q1, median, q3 = (float(v) for v in np.percentile(ms, [25.0, 50.0, 75.0]))
         book_ms = median if contender.name == "book" else book_ms
         results.append(
@@ -172,7 +179,7 @@ def run_train_bench(
                 q1_ms=q1,
                 q3_ms=q3,
                 rounds=timing.rounds,
-                iterations=(timing.rounds + 1) * EPOCH,
+                iterations=(timing.rounds + 1) * epoch,
                 test_accuracy=float(accuracy()),
                 vs_book=None,
             )
@@ -185,7 +192,7 @@ def run_train_bench(
     meta = {
         "dtype": dtype,
         "rounds": rounds,
-        "epoch": EPOCH,
+        "epoch": epoch,
         "seconds": time.perf_counter() - start,
     }
     return TrainReport(results=results, meta=meta)
