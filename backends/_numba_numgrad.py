@@ -74,9 +74,10 @@ def numerical_gradient(f: Any, x: np.ndarray, h: float) -> np.ndarray | None:
 
     ``x`` is a non-empty NumPy float32/float64 array of rank >= 1; float32
     is promoted to a float64 working copy that ``f`` receives, and the
-    gradient is cast back, as the generic code does. Each thread perturbs its
-    own copy of ``x``, so ``x`` itself is never written. Returns None (after
-    a warning) when Numba cannot compile the loop around ``f``.
+    gradient is cast back. Each thread perturbs its own copy of ``x``, so
+    ``x`` itself is never written. If ``f`` raises, the first exception (in
+    C order) is raised again with ``f``'s own message. Returns None (after a
+    warning) when Numba cannot compile the loop around ``f``.
     """
     # C order, aligned, writeable (copied only if not): one Numba type per ndim, so
     # the loop found in _compiled is the one the dispatcher would pick
@@ -89,8 +90,26 @@ def numerical_gradient(f: Any, x: np.ndarray, h: float) -> np.ndarray | None:
         compiled = _compile(f, work, parallel_f)
         if compiled is None:
             return None
-    grad = compiled(f, work, float(h))
+    grad, failed = compiled(f, work, float(h))
+    if failed < work.size:
+        _raise_from(f, work, int(failed), float(h))
     return grad.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def _raise_from(f: Any, work: np.ndarray, i: int, h: float) -> None:
+    """Re-raise, from Python, the exception ``f`` raised at element ``i`` in the loop."""
+    buf = work.copy()  # x itself was never written: the loop perturbs copies
+    flat = buf.reshape(-1)
+    tmp = flat[i]
+    for step in (h, -h):
+        flat[i] = tmp + step
+        f(buf)  # raises f's own exception, with its message
+    index = np.unravel_index(i, work.shape)
+    msg = (
+        f"`f` raised inside the compiled numerical_gradient loop at x{list(index)} "
+        "but not when called again with the same input; make f deterministic"
+    )
+    raise RuntimeError(msg)
 
 
 def _compile(f: Any, work: np.ndarray, parallel_f: bool) -> Callable[..., Any] | None:

@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``dlcore bench``; the library checks the values, this checks the options agree."""
     from dlcore.bench import DEFAULT_BATCH_SIZES, PEERS, run_bench
-    from dlcore.io import check_output_path
+    from dlcore.cli._paths import check_output, check_plot
 
     if args.mode == "single" and args.batch_size:
         msg = "nothing selected: --batch-size was given with --mode single; drop one of them"
@@ -69,12 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_peers and args.peer:
         msg = "--no-peers and --peer contradict each other; drop one of them"
         raise CLIError(msg)
-    try:
-        for path, option in ((args.json, "--json"), (args.plot, "--plot")):
-            if path is not None:
-                check_output_path(path, option)
-    except PermissionError as exc:
-        raise CLIError(str(exc)) from None
+    check_output(args.json, "--json")
+    check_plot(args.plot)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         msg = '--plot needs matplotlib; install it with: pip install "dlcore[plot]"'
         raise CLIError(msg)
@@ -97,10 +93,10 @@ def run(args: argparse.Namespace) -> int:
         f"median of {settings['rounds']} interleaved rounds (IQR: 25th-75th percentile)"
     )
     print(report.table())
-    if args.json:
+    if args.json is not None:
         report.write_json(args.json)
         print(f"wrote {args.json}")
-    if args.plot:
+    if args.plot is not None:
         report.plot(args.plot)
         print(f"wrote {args.plot}")
     return 0

@@ -86,11 +86,10 @@ def _init(value: str | None, default: float | str) -> float | str:
 
 def _train(args: argparse.Namespace) -> int:
     import dlcore
-    from dlcore.io import check_output_path
+    from dlcore.cli._paths import check_output, check_plot
 
-    for path, option in ((args.plot, "--plot"), (args.save, "--save")):
-        if path is not None:  # before the training run, not after it
-            check_output_path(path, option)
+    check_plot(args.plot)  # before the training run, not after it
+    check_output(args.save, "--save")
     with dlcore.use_backend(args.backend) if args.backend else nullcontext():
         (x_train, t_train), (x_test, t_test) = dlcore.load_mnist(
             normalize=True, flatten=True, one_hot_label=False
@@ -151,10 +150,10 @@ def _train(args: argparse.Namespace) -> int:
         f"done in {seconds:.1f} s ({per_10k:.1f} s per 10,000 iterations incl. evaluation): "
         f"train acc {history['train_acc'][-1]:.4f}, test acc {history['test_acc'][-1]:.4f}"
     )
-    if args.plot:
+    if args.plot is not None:
         dlcore.plot_history(history, args.plot)
         print(f"training curves saved to {args.plot}")
-    if args.save:
+    if args.save is not None:
         dlcore.save_weights(net.params, args.save)
         print(f"weights saved to {args.save}")
     return 0
