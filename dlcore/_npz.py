@@ -147,7 +147,13 @@ def _npy(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
             msg = f"member {name!r} has .npy format version {version}, expected 1.0 or 2.0"
             raise ValueError(msg)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
-        shape, fortran, dtype = read_header(member)
+        try:  # NumPy's parser of the header text: TokenError, SyntaxError, ... on garbage
+            shape, fortran, dtype = read_header(member)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, MemoryError):
+            raise
+        except Exception as exc:
+            msg = f"member {name!r} has an unreadable .npy header ({type(exc).__name__}: {exc})"
+            raise ValueError(msg) from None
         if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
             msg = (
                 f"member {name!r} has dtype {dtype}; only plain number arrays (bool, int, "

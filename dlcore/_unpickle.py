@@ -21,6 +21,8 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import reprlib
+import struct
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import IO, Any
@@ -44,6 +46,17 @@ _PLAIN = frozenset(
 )
 _MAX_NDIM = 32
 _MAX_DEPTH = 64
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = _REPR.maxset = 6
+
+
+def _show(obj: object) -> str:
+    """A short repr: data from the file can be a huge structure (or a DAG whose full
+    repr is exponentially long), so never ``repr`` it whole."""
+    return _REPR.repr(obj)
 
 
 def _refuse(what: str) -> UnsafePickleError:
@@ -76,7 +89,7 @@ def _as_bytes(raw: object, what: str) -> bytes | bytearray:
 def _flag(value: object, what: str) -> bool:
     if value in (0, 1) and type(value) in (bool, int):
         return bool(value)
-    msg = f"{what} must be True or False, got {value!r}"
+    msg = f"{what} must be True or False, got {_show(value)}"
     raise _malformed(msg)
 
 
@@ -87,7 +100,7 @@ class _Dtype:
 
     def __init__(self, code: object, align: object = False, copy: object = True) -> None:
         if not isinstance(code, str) or code not in _PLAIN:
-            msg = f"numpy.dtype({code!r})"
+            msg = f"numpy.dtype({_show(code)})"
             raise _refuse(msg)
         _flag(align, "dtype align")
         _flag(copy, "dtype copy")
@@ -97,14 +110,14 @@ class _Dtype:
     def __setstate__(self, state: object) -> None:
         # (3, order, subarray, names, fields, elsize, alignment, flags[, metadata])
         if not (isinstance(state, tuple) and len(state) in (8, 9) and state[0] in (3, 4)):
-            msg = f"dtype state {state!r:.80}"
+            msg = f"dtype state {_show(state)}"
             raise _malformed(msg)
         order, subarray, names, fields, elsize, alignment, flags = state[1:8]
         if subarray is not None or names is not None or fields is not None:
-            msg = f"a dtype with fields or a subarray ({state!r:.80})"
+            msg = f"a dtype with fields or a subarray ({_show(state)})"
             raise _refuse(msg)
         if order not in ("<", ">", "=", "|") or (elsize, alignment, flags) != (-1, -1, 0):
-            msg = f"dtype state {state!r:.80}"
+            msg = f"dtype state {_show(state)}"
             raise _malformed(msg)
         if len(state) == 9 and state[8] not in (None, {}):
             msg = "a dtype with metadata"
@@ -120,7 +133,7 @@ def _shape(shape: object) -> tuple[int, ...]:
     sane = isinstance(shape, tuple) and len(shape) <= _MAX_NDIM
     if sane and all(type(n) is int and 0 <= n < 2**63 for n in shape):  # type: ignore[attr-defined]
         return shape  # type: ignore[return-value]
-    msg = f"array shape {shape!r:.80} (expected a tuple of non-negative ints)"
+    msg = f"array shape {_show(shape)} (expected a tuple of non-negative ints)"
     raise _malformed(msg)
 
 
@@ -166,8 +179,11 @@ class _Reader(pickle._Unpickler):
         self.globals["collections", "OrderedDict"] = OrderedDict
         self.globals["_codecs", "encode"] = _encode
         self.globals["builtins", "bytes"] = _empty_bytes
+        self.globals["builtins", "set"] = _set
+        self.globals["builtins", "frozenset"] = _frozenset
         dispatch: dict[int, Any] = {**pickle._Unpickler.dispatch}
         dispatch[pickle.BUILD[0]] = _Reader._load_build
+        dispatch[pickle.BYTEARRAY8[0]] = _Reader._load_bytearray8
         self.dispatch = dispatch  # type: ignore[misc]
 
     def find_class(self, module: str, name: str) -> Any:
@@ -187,6 +203,14 @@ class _Reader(pickle._Unpickler):
             msg = f"to set the state of a {type(inst).__name__}"
             raise _refuse(msg)
         inst.__setstate__(state)
+
+    def _load_bytearray8(self) -> None:
+        # the pure-Python unpickler allocates bytearray(length) before it reads
+        (length,) = struct.unpack("<Q", self.read(8))  # type: ignore[attr-defined]
+        data = self.read(length)  # type: ignore[attr-defined]
+        if len(data) != length:
+            raise EOFError
+        self.append(bytearray(data))  # type: ignore[attr-defined]
 
     def build(self, raw: object, dtype: object, shape: tuple[int, ...], fortran: bool) -> Any:
         """A fresh C-contiguous array from exactly the bytes it needs, within the budget."""
@@ -210,7 +234,7 @@ class _Reader(pickle._Unpickler):
 
     def _reconstruct(self, cls: object, shape: object, typecode: object) -> _Array:
         if cls is not _NDARRAY or shape not in ((0,), [0]) or typecode not in (b"b", "b"):
-            msg = f"_reconstruct of {cls!r:.60}"
+            msg = f"_reconstruct of {_show(cls)}"
             raise _refuse(msg)
         return _Array(self)
 
@@ -219,7 +243,7 @@ class _Reader(pickle._Unpickler):
 
     def _frombuffer(self, buf: object, dtype: object, shape: object, order: object) -> _Array:
         if order not in ("C", "F"):
-            msg = f"array order {order!r:.20}"
+            msg = f"array order {_show(order)}"
             raise _malformed(msg)
         out = _Array(self)
         out.array = self.build(buf, dtype, _shape(shape), order == "F")
@@ -246,7 +270,7 @@ _NDARRAY = _NdarrayToken()
 def _encode(text: object, encoding: object = "latin1") -> bytes:
     """``_codecs.encode(str, 'latin1')``: how protocols 0-2 store ``bytes``."""
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        msg = f"_codecs.encode with {type(text).__name__}, {encoding!r:.20}"
+        msg = f"_codecs.encode with {type(text).__name__}, {_show(encoding)}"
         raise _refuse(msg)
     return bytes(_as_bytes(text, "encoded bytes"))
 
@@ -259,8 +283,30 @@ def _empty_bytes(*args: object) -> bytes:
     return b""
 
 
-def _finish(obj: object, depth: int, seen: set[int]) -> Any:
-    """Replace the stand-ins by their arrays; refuse unfinished ones, cycles and deep nesting."""
+def _items(args: tuple[object, ...], kind: str) -> list[object]:
+    if len(args) > 1 or (args and not isinstance(args[0], (list, tuple))):
+        msg = f"{kind}() with arguments {_show(args)}"
+        raise _refuse(msg)
+    return list(args[0]) if args else []  # type: ignore[call-overload]
+
+
+def _set(*args: object) -> set[object]:
+    """``set(list)``: how protocols 0-3 store a set."""
+    return set(_items(args, "set"))
+
+
+def _frozenset(*args: object) -> frozenset[object]:
+    """``frozenset(list)``: how protocols 0-3 store a frozenset."""
+    return frozenset(_items(args, "frozenset"))
+
+
+def _finish(obj: object, depth: int, done: dict[int, Any], active: set[int]) -> Any:
+    """Replace the stand-ins by their arrays; refuse unfinished ones, cycles and deep nesting.
+
+    ``done`` maps a container already finished to its result, so a structure
+    that shares parts (the memo makes a DAG whose tree is exponentially large)
+    is walked once per object; ``active`` holds the containers being walked.
+    """
     if isinstance(obj, _Array):
         if obj.array is None:
             msg = "an array without its data"
@@ -271,9 +317,12 @@ def _finish(obj: object, depth: int, seen: set[int]) -> Any:
     if isinstance(obj, _LEAVES):
         return obj
     if not isinstance(obj, (dict, list, tuple, set, frozenset)):
-        msg = f"a bare {obj!r:.60} as data"
+        msg = f"a bare {_show(obj)} as data"
         raise _refuse(msg)
-    if depth > _MAX_DEPTH or id(obj) in seen:
+    key = id(obj)
+    if key in done:
+        return done[key]
+    if depth > _MAX_DEPTH or key in active:
         why = "nested too deeply" if depth > _MAX_DEPTH else "refers to itself"
         msg = f"the data {why}"
         raise _malformed(msg)
@@ -282,18 +331,21 @@ def _finish(obj: object, depth: int, seen: set[int]) -> Any:
             msg = "an array or container inside a set"
             raise _malformed(msg)
         return obj
-    seen.add(id(obj))
-    try:
-        if not isinstance(obj, dict):
-            parts = [_finish(v, depth + 1, seen) for v in obj]
-            return parts if isinstance(obj, list) else tuple(parts)
-        items = [(_finish(k, depth + 1, seen), _finish(v, depth + 1, seen)) for k, v in obj.items()]
+    active.add(key)
+    result: Any
+    if isinstance(obj, dict):
+        items = [(_finish(k, depth + 1, done, active), _finish(v, depth + 1, done, active))
+                 for k, v in obj.items()]  # fmt: skip
         if not all(isinstance(k, _LEAVES) for k, _ in items):
             msg = "a dict key that is an array or a container"
             raise _malformed(msg)
-        return OrderedDict(items) if isinstance(obj, OrderedDict) else dict(items)
-    finally:
-        seen.discard(id(obj))
+        result = OrderedDict(items) if isinstance(obj, OrderedDict) else dict(items)
+    else:
+        parts = [_finish(v, depth + 1, done, active) for v in obj]
+        result = parts if isinstance(obj, list) else tuple(parts)
+    active.discard(key)
+    done[key] = result
+    return result
 
 
 _LEAVES = (str, bytes, bytearray, int, float, complex, type(None), np.generic)
@@ -329,13 +381,18 @@ def safe_loads(data: bytes) -> Any:
     except RecursionError:
         msg = "nested too deeply"
         raise _malformed(msg) from None
+    except MemoryError:
+        raise  # never hidden: no input may make the reader allocate more than the file holds
+    except KeyError as exc:
+        msg = f"an unknown opcode or memo reference ({_show(exc.args[0] if exc.args else '')})"
+        raise _malformed(msg) from None
     except EOFError:
         msg = "truncated: the data ends before the pickle does"
         raise _malformed(msg) from None
     except Exception as exc:  # a parser of untrusted bytes: any failure means a bad file
         raise _malformed(f"{type(exc).__name__}: {exc}"[:300]) from exc
     try:
-        return _finish(obj, 0, set())
+        return _finish(obj, 0, {}, set())
     except RecursionError:
         msg = "nested too deeply"
         raise _malformed(msg) from None

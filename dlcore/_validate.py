@@ -107,7 +107,13 @@ def as_array(x: Any, name: str = "x", *, float_default: bool = True, like: Any =
 
 
 def is_float_dtype(xp: Any, dtype: Any) -> bool:
-    """Whether ``dtype`` is a real floating-point dtype of namespace ``xp``."""
+    """Whether ``dtype`` is a plain real floating-point dtype of namespace ``xp``.
+
+    A NumPy float dtype that carries fields or a subarray (``np.dtype((np.float64,
+    {"a": (np.float64, 0)}))``) is not: it reads memory a plain float does not.
+    """
+    if getattr(dtype, "fields", None) is not None or getattr(dtype, "subdtype", None):
+        return False
     return bool(xp.isdtype(dtype, "real floating"))
 
 

@@ -7,9 +7,13 @@ backend, a compiled parallel loop on numba for a Numba-compiled ``f``.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
+from array_api_compat import is_array_api_obj
 
 from ._validate import (
     as_array,
@@ -27,7 +31,7 @@ def _check_h(h: float) -> float:
     return check_positive_number(h, "h")
 
 
-def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
+def numerical_diff(f: Callable[[Any], Any], x: Any, h: float | None = None) -> Any:
     """Central-difference derivative of a one-variable function.
 
     Parameters
@@ -35,15 +39,17 @@ def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
     f : callable
         ``f(x)``; with an array ``x`` it must work element-wise.
     x : float or array
-        Where to differentiate.
-    h : float
-        The step (the book's 1e-4, a good compromise between the truncation
-        error, O(h**2), and the rounding error of float64, O(eps/h)).
+        Where to differentiate: a Python or NumPy number, or a float array.
+    h : float, optional
+        The step: the book's 1e-4 (a good compromise between the truncation
+        error, O(h**2), and the rounding error of float64, O(eps/h)) for
+        Python numbers and float64, :func:`default_step` for float32/float16.
 
     Returns
     -------
     float or array
-        :math:`(f(x + h) - f(x - h)) / 2h`.
+        :math:`(f(x + h) - f(x - h)) / 2h`; below float64 the divisor is the
+        step actually taken, ``(x + h) - (x - h)`` rounded to the dtype.
 
     Examples
     --------
@@ -55,16 +61,28 @@ def numerical_diff(f: Callable[[Any], Any], x: Any, h: float = 1e-4) -> Any:
     >>> dlcore.numerical_diff(function_1, 10)
     0.2999999999986347
     """
-    h = _check_h(h)
-    if isinstance(x, bool):
+    if isinstance(x, (bool, np.bool_)):
         msg = "`x` must be a number or a floating-point array, got a bool"
         raise TypeError(msg)
-    if isinstance(x, (int, float)):
-        return (f(x + h) - f(x - h)) / (2 * h)
+    if isinstance(x, numbers.Real) and not is_array_api_obj(x):  # Python numbers, Fraction
+        step = BOOK_STEP if h is None else _check_h(h)
+        x = float(x)
+        return (f(x + step) - f(x - step)) / (2 * step)
     x = as_array(x)
     xp = namespace(x)
     check_float(xp, x)
-    return (f(x + h) - f(x - h)) / (2 * h)
+    step = default_step(xp, x.dtype) if h is None else _check_h(h)
+    up, down = x + step, x - step
+    if x.dtype == xp.float64:
+        return (f(up) - f(down)) / (2 * step)
+    taken = up - down
+    if bool(xp.any(taken == 0)):
+        msg = (
+            f"the step h={step:g} is below the resolution of {x.dtype} at x: x + h rounds "
+            "back to x; use a larger h (or leave it out) or float64"
+        )
+        raise ValueError(msg)
+    return (f(up) - f(down)) / taken
 
 
 #: The book's step, used for float64.

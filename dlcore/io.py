@@ -243,7 +243,7 @@ def save_weights(network: Mapping[str, Any], path: str | os.PathLike[str]) -> Pa
     ['W1', 'b1']
     """
     host = _check_weights(network, "`network`")
-    target = Path(path)
+    target = Path(check_output_path(path, "weights file"))
     with atomic_write(target, what="weights file") as f, zipfile.ZipFile(f, "w") as z:
         for key, value in host.items():  # np.savez, without its reserved keyword names
             with z.open(f"{key}.npy", "w", force_zip64=True) as member:

@@ -17,6 +17,7 @@ Every failure raises :class:`IDXError` naming the file and what was wrong.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -91,7 +92,7 @@ def _parse(
         raise IDXError(msg)
     shape = struct.unpack(f">{ndim}I", dims_raw)
     dtype = _DTYPES[code]
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: np.prod wraps around
     if nbytes > max_bytes:
         msg = (
             f"{name}: IDX header promises shape {shape} ({nbytes} bytes), more than the "
