@@ -41,7 +41,7 @@ def _call(f: Any, buf: np.ndarray) -> tuple[float, bool]:
         return 0.0, True
 
 
-def _central_difference(f: Any, x: np.ndarray, h: float) -> tuple[np.ndarray, int]:
+def _central_difference(f: Any, x: np.ndarray, h: float, exact: bool) -> tuple[np.ndarray, int]:
     """``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element, one chunk per thread.
 
     Each chunk perturbs its own copy of ``x`` (so the threads never share
@@ -51,8 +51,10 @@ def _central_difference(f: Any, x: np.ndarray, h: float) -> tuple[np.ndarray, in
     ``prange`` schedules statically: more chunks would balance nothing and
     only copy ``x`` more often (memory ``threads * x.nbytes``).
 
-    Returns the gradient and the first element (C order) at which ``f``
-    raised, ``x.size`` if it never did; a chunk stops at its first failure.
+    ``exact``: divide by ``2h`` (float64, the book); otherwise by the step
+    the dtype actually took, ``(x_i + h) - (x_i - h)`` rounded. Returns the
+    gradient and the first element (C order) at which ``f`` raised,
+    ``x.size`` if it never did; a chunk stops at its first failure.
     """
     n = x.size
     grad = np.empty(n, dtype=np.float64)
@@ -65,15 +67,17 @@ def _central_difference(f: Any, x: np.ndarray, h: float) -> tuple[np.ndarray, in
         while i < stop:
             tmp = flat[i]
             flat[i] = tmp + h
+            up = flat[i]
             fxh1, bad1 = _call(f, buf)
             flat[i] = tmp - h
+            down = flat[i]
             fxh2, bad2 = _call(f, buf)
             flat[i] = tmp
             if bad1 or bad2:
                 failed[c] = i
                 i = stop
-            else:
-                grad[i] = (fxh1 - fxh2) / (2 * h)
+            else:  # the book's 2h in float64; below it, the step the dtype took
+                grad[i] = (fxh1 - fxh2) / (2 * h if exact else np.float64(up) - np.float64(down))
                 i += 1
     return grad, failed.min()
 

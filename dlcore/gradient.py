@@ -163,8 +163,8 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float | None = None) 
     per evaluation; ``f`` must use its argument there.
 
     With the numba backend and a Numba-compiled ``f`` a parallel compiled
-    kernel computes the differences on float64 copies of ``x`` (so ``x`` is
-    never written); the first exception ``f`` raises is raised again.
+    kernel computes the same differences on per-thread copies of ``x`` (so
+    ``x`` is never written); the first exception ``f`` raises is raised again.
 
     Examples
     --------
@@ -187,6 +187,12 @@ def numerical_gradient(f: Callable[[Any], Any], x: Any, h: float | None = None) 
         h = _check_h(h)
         if h < step / 2 and x.dtype != xp.float64 and x.size:
             _warn_rounding(f, x, h)
+            if bool(xp.any((x + h) - (x - h) == 0)):
+                msg = (
+                    f"the step h={h:g} is below the resolution of {x.dtype} at some x_i: "
+                    "x_i + h rounds back to x_i; use a larger h (or leave it out) or float64"
+                )
+                raise ValueError(msg)
 
     from dlcore.backends import get_backend
 

@@ -22,7 +22,6 @@ import dlcore
 from dlcore.io import (
     MalformedPickleError,
     UnsafePickleError,
-    atomic_write,
     read_npz,
     safe_loads,
     size_limit,
@@ -577,19 +576,3 @@ def test_save_and_load_round_trip_keeps_values_and_dtype(tmp_path, dtype):
     for k, v in net.items():
         np.testing.assert_array_equal(got[k], v)
         assert got[k].dtype == np.dtype(dtype).newbyteorder("=")
-
-
-@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
-def test_atomic_write_leaves_the_old_file_when_the_block_fails(tmp_path, exc):
-    path = tmp_path / "out.bin"
-    path.write_bytes(b"old")
-
-    def write_half() -> None:
-        with atomic_write(path) as f:
-            f.write(b"half")
-            raise exc
-
-    with pytest.raises(exc):
-        write_half()
-    assert path.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]

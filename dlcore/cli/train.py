@@ -90,20 +90,21 @@ def _train(args: argparse.Namespace) -> int:
 
     check_plot(args.plot)  # before the training run, not after it
     check_output(args.save, "--save")
+    if len(args.hidden) == 1 and args.weight_decay:
+        msg = "--weight-decay needs a MultiLayerNet (2 or more --hidden layers)"
+        raise CLIError(msg)
+    init = _init(args.init, 0.01 if len(args.hidden) == 1 else "xavier")
     with dlcore.use_backend(args.backend) if args.backend else nullcontext():
         (x_train, t_train), (x_test, t_test) = dlcore.load_mnist(
             normalize=True, flatten=True, one_hot_label=False
         )
         n_in, n_out = int(x_train.shape[1]), 10
-        if len(args.hidden) == 1 and args.weight_decay:
-            msg = "--weight-decay needs a MultiLayerNet (2 or more --hidden layers)"
-            raise CLIError(msg)
         if len(args.hidden) == 1:
             net: Any = dlcore.TwoLayerNet(
                 n_in,
                 args.hidden[0],
                 n_out,
-                weight_init_std=_init(args.init, 0.01),  # type: ignore[arg-type]
+                weight_init_std=init,  # type: ignore[arg-type]
                 seed=args.seed,
                 activation=args.activation,
                 dtype=args.dtype,
@@ -114,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
                 args.hidden,
                 n_out,
                 activation=args.activation,
-                weight_init_std=_init(args.init, "xavier"),
+                weight_init_std=init,
                 weight_decay_lambda=args.weight_decay,
                 seed=args.seed,
                 dtype=args.dtype,
