@@ -32,12 +32,11 @@ from typing import Any
 
 import numpy as np
 
-CAP = 4 << 20
-os.environ["DLCORE_MAX_BYTES"] = str(CAP)
+import dlcore
+from dlcore.data import IDXError, read_idx, write_idx
+from dlcore.io import MalformedPickleError, UnsafePickleError
 
-import dlcore  # noqa: E402 - after the cap is set
-from dlcore.data import IDXError, read_idx, write_idx  # noqa: E402
-from dlcore.io import MalformedPickleError, UnsafePickleError  # noqa: E402
+CAP = 4 << 20  # set as DLCORE_MAX_BYTES by main(), never at import (pytest imports this file)
 
 FORMATS = ("pickle", "npz", "idx")
 #: The errors each loader documents; anything else is a failure.
@@ -140,6 +139,7 @@ def main(fmt: str, examples: int, seed: int) -> dict[str, Any]:
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
+    os.environ["DLCORE_MAX_BYTES"] = str(CAP)
     resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # a runaway allocation fails
     bases = seeds(fmt)
     outcomes: Counter[str] = Counter()
