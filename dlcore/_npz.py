@@ -22,15 +22,15 @@ from ._validate import check_count
 __all__ = ["DEFAULT_MAX_BYTES", "ENV_MAX_BYTES", "read_npz", "size_limit"]
 
 #: The most bytes of array data dlcore reads from one untrusted file (a weights
-#: pickle or .npz, an IDX file, the MNIST cache) unless told otherwise: 256 MiB.
+#: pickle or .npz, an IDX file, the MNIST cache) unless told otherwise: 64 MiB.
 #: The MNIST cache holds 55 MB, its largest IDX file 47 MB.
-DEFAULT_MAX_BYTES = 256 << 20
+DEFAULT_MAX_BYTES = 64 << 20
 #: Environment variable that raises (or lowers) :data:`DEFAULT_MAX_BYTES`, in bytes.
 ENV_MAX_BYTES = "DLCORE_MAX_BYTES"
 
 
 def size_limit(value: int | None = None) -> int:
-    """The size cap for untrusted files: ``value``, else ``$DLCORE_MAX_BYTES``, else 256 MiB.
+    """The size cap for untrusted files: ``value``, else ``$DLCORE_MAX_BYTES``, else 64 MiB.
 
     Sizes are checked against it from headers, before anything is decompressed
     or allocated.
@@ -87,7 +87,7 @@ def read_npz(
     ----------
     max_bytes : int, optional
         The most uncompressed bytes all members together may have; default
-        :func:`size_limit` (``$DLCORE_MAX_BYTES`` or 256 MiB).
+        :func:`size_limit` (``$DLCORE_MAX_BYTES`` or 64 MiB).
 
     Raises
     ------

@@ -267,7 +267,7 @@ def load_weights(
         by default they keep the dtype they were saved with.
     max_bytes : int, optional
         Refuse a file (or, for ``.npz``, arrays) larger than this; default
-        :func:`size_limit`: ``$DLCORE_MAX_BYTES`` or 256 MiB.
+        :func:`size_limit`: ``$DLCORE_MAX_BYTES`` or 64 MiB.
 
     Returns
     -------

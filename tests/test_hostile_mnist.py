@@ -78,14 +78,21 @@ def test_idx_that_lies_is_refused(tmp_path, content, fragment, compress):
     assert str(path) in str(info.value)
 
 
-def test_a_small_gzip_claiming_255_mb_is_refused_before_decompressing(tmp_path):
+def test_a_small_gzip_claiming_255_mb_is_refused_from_its_header(tmp_path):
     path = tmp_path / "bomb.gz"
     path.write_bytes(gzip.compress(header(0x08, (255, 1000, 1000)) + b"\0" * 254_000))
     assert path.stat().st_size < 2_000
+    with pytest.raises(IDXError, match=r"255000000 bytes.*more than the limit of 67108864"):
+        read_idx(path)
+
+
+def test_a_gzip_claiming_more_than_its_trailer_is_refused_before_decompressing(tmp_path):
+    path = tmp_path / "lie.gz"
+    path.write_bytes(gzip.compress(header(0x08, (40, 1000, 1000)) + b"\0" * 254_000))
     t0 = time.perf_counter()
     with pytest.raises(IDXError, match="nothing was decompressed beyond the header"):
         read_idx(path)
-    assert time.perf_counter() - t0 < 1.0  # a full decompression would not even start
+    assert time.perf_counter() - t0 < 1.0  # no 40 MB decompression was even started
 
 
 def test_a_gzip_whose_trailer_lies_is_stopped_at_the_header_size(tmp_path):

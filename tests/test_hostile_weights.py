@@ -423,7 +423,7 @@ def test_a_bad_environment_cap_names_the_variable(monkeypatch, text):
         size_limit()
 
 
-@pytest.mark.parametrize(("text", "expected"), [("", 256 << 20), ("1_000", 1000), (" 7 ", 7)])
+@pytest.mark.parametrize(("text", "expected"), [("", 64 << 20), ("1_000", 1000), (" 7 ", 7)])
 def test_the_environment_cap_is_read(monkeypatch, text, expected):
     monkeypatch.setenv("DLCORE_MAX_BYTES", text)
     assert size_limit() == expected

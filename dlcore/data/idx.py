@@ -7,7 +7,7 @@ are ``idx3`` (N, 28, 28), labels ``idx1`` (N,).
 
 The reader trusts nothing in the file: it checks the magic number, the type
 code, the number and product of the dimensions against a size limit
-(:func:`dlcore.io.size_limit`: ``max_bytes=``, ``$DLCORE_MAX_BYTES`` or 256 MiB),
+(:func:`dlcore.io.size_limit`: ``max_bytes=``, ``$DLCORE_MAX_BYTES`` or 64 MiB),
 and that the data is exactly as long as the header says, before it builds an
 array. For a gzip file the length comes from the gzip trailer, so a header that
 lies is refused before anything is decompressed.
@@ -139,7 +139,7 @@ def read_idx(
         The file to read.
     max_bytes : int, optional
         Refuse a header that promises more data than this (>= 0; default
-        :func:`dlcore.io.size_limit`: ``$DLCORE_MAX_BYTES`` or 256 MiB).
+        :func:`dlcore.io.size_limit`: ``$DLCORE_MAX_BYTES`` or 64 MiB).
 
     Returns
     -------
