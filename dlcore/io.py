@@ -355,6 +355,9 @@ def _read_pickle(f: IO[bytes], target: Path) -> object:
             f"(the book's sample_weight.pkl format): {exc}"
         )
         raise MalformedPickleError(msg) from None
+    except UnsafePickleError as exc:
+        msg = f"{str(target)!r}: {exc}; nothing in it was run"
+        raise UnsafePickleError(msg) from None
     if not isinstance(obj, dict) or not all(isinstance(v, np.ndarray) for v in obj.values()):
         msg = (
             f"{str(target)!r} must hold a dict of NumPy arrays keyed 'W1', 'b1', ..., got "
