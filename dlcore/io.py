@@ -65,9 +65,11 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> str
         The folder does not exist.
     PermissionError
         The folder (or an existing file) is not writable.
+    TypeError
+        ``path`` is not a str or path-like of str.
     """
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text.strip():
+    text = _path_text(path, what)
+    if not text.strip():
         msg = f"{what}: the path is empty; give a file name, e.g. results.json"
         raise ValueError(msg)
     full = os.path.abspath(text)
@@ -93,6 +95,21 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> str
     if not os.access(folder, os.W_OK | os.X_OK):
         msg = f"{what} {text}: the folder {folder} is not writable; choose another"
         raise PermissionError(msg)
+    return text
+
+
+def _path_text(path: object, what: str) -> str:
+    """``path`` as a str; a clear TypeError for bytes, numbers, None, ..."""
+    try:
+        text = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        text = None
+    if not isinstance(text, str):
+        msg = (
+            f"{what}: the path must be a str or a pathlib.Path, got {type(path).__name__}; "
+            "e.g. 'weights.npz'"
+        )
+        raise TypeError(msg)
     return text
 
 
@@ -297,7 +314,7 @@ def load_weights(
     (['W1', 'b1'], (2, 3), 'float32')
     """
     limit = size_limit(max_bytes)
-    target = Path(path)
+    target = Path(_path_text(path, "weights file"))
     from dlcore.backends import get_backend
 
     backend = get_backend()
