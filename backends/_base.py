@@ -12,6 +12,7 @@ so a kernel never decides which inputs are valid, only which it runs fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,9 @@ __all__ = [
     "BackendNotInstalledError",
     "NumbaFallbackWarning",
     "PredictFn",
+    "StaleArraysError",
+    "array_layouts",
+    "layout_checked",
 ]
 
 #: What :meth:`Backend.bind_predict` returns: ``run(arrays, x) -> probabilities``.
@@ -39,6 +43,13 @@ class BackendNotInstalledError(BackendError, ImportError):
 
 class BackendDeviceError(BackendError, RuntimeError):
     """The library is installed but the device it needs (e.g. a CUDA GPU) is missing."""
+
+
+class StaleArraysError(ValueError):
+    """A bound forward pass got arrays whose shapes or dtypes are not those it was bound to.
+
+    :class:`dlcore.Predictor` then validates the network again and binds anew.
+    """
 
 
 class NumbaFallbackWarning(UserWarning):
@@ -171,7 +182,7 @@ class Backend:
         return {"numpy": np.__version__}
 
     # -- hot loops: generic Array-API implementations ----------------------
-    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
+    def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
         """Bind the forward pass of a validated network: ``run(arrays, x) -> probabilities``.
 
         Parameters
@@ -179,21 +190,26 @@ class Backend:
         arrays : sequence of arrays
             ``(W1, b1, ..., Wn, bn)``, validated by
             :func:`dlcore.network.check_network`.
+        activation : str
+            The hidden-layer activation, a name of
+            :data:`dlcore.network.ACTIVATIONS` (the book's ``predict``: sigmoid).
 
         Returns
         -------
         callable
-            ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
-            for ``x`` (validated by :func:`dlcore.network.check_input`). The
-            caller passes arrays of the same shapes and dtypes as at binding
-            (usually the same objects, updated in place; if ``run`` raises,
-            the caller validates the network again); ``run``
-            holds no reference to them, so a cache of bound networks keeps no
-            network alive.
+            ``run(arrays, x)``: softmax class probabilities of the MLP for
+            ``x`` (validated by :func:`dlcore.network.check_input`) and the
+            network's current arrays in layer order (usually the bound
+            objects, updated in place). ``run`` never uses arrays whose
+            shapes or dtypes changed since binding: it raises
+            :class:`StaleArraysError` (see :func:`layout_checked`) or another
+            error, and the caller then validates the network again. ``run``
+            holds no reference to the arrays, so a cache of bound networks
+            keeps no network alive.
 
         Notes
         -----
-        .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i),
+        .. math:: z_0 = x,\\quad z_i = h(z_{i-1} W_i + b_i),
                   \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
 
         The generic version is :func:`dlcore.network.forward_layers`.
@@ -201,9 +217,9 @@ class Backend:
         from dlcore.network import forward_layers
 
         def run(arrays: Sequence[Any], x: Any) -> Any:
-            return forward_layers(arrays, x, output="softmax")
+            return forward_layers(arrays, x, activation=activation, output="softmax")
 
-        return run
+        return layout_checked(run, arrays)
 
     def mlp_gradient(
         self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"
@@ -304,3 +320,29 @@ def _any_to_numpy(x: Any) -> np.ndarray:
         return np.from_dlpack(x)
     except (TypeError, RuntimeError, BufferError, AttributeError):
         return np.asarray(x)
+
+
+_LAYOUT = attrgetter("shape", "dtype")
+
+
+def array_layouts(arrays: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
+    """The ``(shape, dtype)`` of each array (attrgetter and map keep the loop in C)."""
+    return tuple(map(_LAYOUT, arrays))
+
+
+def layout_checked(run: PredictFn, arrays: Sequence[Any]) -> PredictFn:
+    """``run`` behind a check that its arrays keep the shapes and dtypes of ``arrays``.
+
+    For kernels that would otherwise use a reshaped or retyped array (the
+    Numba kernels need none: Numba types every call and the layer shapes are
+    checked in compiled code). Raises :class:`StaleArraysError`.
+    """
+    layouts = array_layouts(arrays)
+
+    def checked(arrays: Sequence[Any], x: Any) -> Any:
+        if array_layouts(arrays) != layouts:
+            msg = "the network's arrays changed shape or dtype since it was bound"
+            raise StaleArraysError(msg)
+        return run(arrays, x)
+
+    return checked
