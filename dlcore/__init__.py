@@ -50,6 +50,7 @@ from .backends import (
     use_backend,
 )
 from .bench import run_bench
+from .book_network import load_book_network
 from .data import fetch_mnist, load_mnist, load_mnist_test
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
@@ -113,6 +114,7 @@ __all__ = [
     "init_network",
     "leaky_relu",
     "leaky_relu_grad",
+    "load_book_network",
     "load_mnist",
     "load_mnist_test",
     "load_sample_network",

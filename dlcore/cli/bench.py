@@ -6,7 +6,7 @@ import argparse
 import importlib.util
 from typing import Any
 
-from dlcore.cli import CLIError
+from dlcore.cli import CLIError, load_weights_option
 
 
 def register(sub: Any) -> None:
@@ -49,6 +49,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-peers", action="store_true", help="time dlcore backends only")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument(
+        "--weights",
+        metavar="book|sample|PATH",
+        help="the network to time: 'book' (the book's sample_weight.pkl), 'sample' (dlcore's "
+        "shipped network, the default) or a sigmoid network saved by `dlcore train --save`",
+    )
     p.add_argument("--quick", action="store_true", help="a smoke run: 0.2 s and 3 rounds each")
     p.add_argument("--budget", type=float, help="seconds of timing per configuration (default 2.0)")
     p.add_argument("--repeats", type=int, help="interleaved rounds per configuration (default 5)")
@@ -79,6 +85,14 @@ def run(args: argparse.Namespace) -> int:
         msg = '--plot needs matplotlib; install it with: pip install "dlcore[plot]"'
         raise CLIError(msg)
 
+    data = None
+    if args.weights is not None:
+        import dlcore
+
+        with dlcore.use_backend("numpy"):
+            host = {k: dlcore.to_numpy(v) for k, v in load_weights_option(args.weights).items()}
+            x, t = dlcore.load_mnist_test(normalize=True, flatten=True, one_hot_label=False)
+        data = (host, dlcore.to_numpy(x), dlcore.to_numpy(t))
     report = run_bench(
         args.backend,
         [] if args.mode == "single" else (args.batch_size or list(DEFAULT_BATCH_SIZES)),
@@ -89,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         dtype=args.dtype,
         progress=not args.no_progress,
+        data=data,
     )
     meta, settings = report.meta, report.meta["settings"]
     print(
