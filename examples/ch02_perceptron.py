@@ -1,4 +1,5 @@
 """Chapter 2, perceptrons: AND, NAND and OR gates, their decision lines, and XOR from two layers.
+==============================================================================================
 
 Book sections 2.3 (simple logic gates with weights and bias), 2.4 (the
 limits of a perceptron: XOR is not linearly separable) and 2.5 (a
@@ -251,4 +252,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)

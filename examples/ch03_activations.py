@@ -1,4 +1,5 @@
 """Chapter 3, activation functions: step, sigmoid, ReLU and their relatives, with derivatives.
+===========================================================================================
 
 Book sections 3.2.1-3.2.7 (step function, sigmoid, their comparison, why the
 activation must be non-linear, ReLU), plus the activations used since the
@@ -326,4 +327,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)

@@ -1,4 +1,5 @@
 """Chapter 3, MNIST inference: a few digits, and the sample network image by image vs in batches.
+==============================================================================================
 
 Book sections 3.6.1 (the MNIST data set; here the 10,000 test images that
 ship with dlcore, so nothing is downloaded), 3.6.2 (inference with a trained
@@ -192,4 +193,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)

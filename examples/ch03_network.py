@@ -1,4 +1,5 @@
 """Chapter 3, arrays and the 3-layer network: shapes, broadcasting, forward pass, softmax.
+=======================================================================================
 
 Book sections 1.5.5 (broadcasting), 3.3 (multidimensional arrays and the
 matrix product), 3.4 (the 3-layer network's forward pass, whose output for
@@ -266,4 +267,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)

@@ -1,4 +1,5 @@
 """Chapter 4, learning from data: losses, numerical derivatives, gradients, gradient descent.
+==========================================================================================
 
 Book sections 4.2 (sum of squared errors and cross-entropy on the book's
 "2" example), 4.3 (numerical differentiation of 0.01x^2 + 0.1x and its
@@ -407,4 +408,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)

@@ -1,4 +1,5 @@
 """Chapter 5, backpropagation: the apple/orange computational graph and a gradient check.
+======================================================================================
 
 Book sections 5.4 (multiplication and addition layers: buying 2 apples at
 100 and 3 oranges at 150 with 10% tax; forward gives the price 715, backward
@@ -14,7 +15,7 @@ PReLU's learned slope.
 
 Figures: ch05_computational_graph.png (forward values above each edge,
 backward derivatives below), ch05_gradient_check.png (mean and max
-|backprop - numerical| per parameter).
+``|backprop - numerical|`` per parameter).
 """
 
 from __future__ import annotations
@@ -322,4 +323,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # No SystemExit on success, so the docs gallery (sphinx-gallery) can run the script too.
+    if status := main():
+        raise SystemExit(status)
