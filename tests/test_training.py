@@ -235,3 +235,13 @@ def test_cli_train_every_activation(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert acc > 0.9, out  # the fake digits are separable: every activation learns them
     saved = dlcore.load_weights(weights)
     assert ("alpha1" in saved) == (name == "prelu")
+
+
+def test_cli_gradcheck_prelu_checks_the_slopes(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["gradcheck", "--synthetic", "--backend", "numpy", "--hidden", "2", "--activation",
+            "prelu"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("TwoLayerNet(784, 2, 10) on numpy, prelu,")
+    assert [line.split(":")[0] for line in out[1:]] == ["W1", "b1", "alpha1", "W2", "b2"]
+    assert max(float(line.split("max")[1]) for line in out[1:]) < 1e-6
