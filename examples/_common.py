@@ -147,7 +147,11 @@ class Session:
                 import matplotlib
             except ImportError:
                 print(
-                    f"(matplotlib is not installed: figures are skipped; {PLOT_HINT} to get them)"
+                    self.t(
+                        f"(matplotlib is not installed: figures are skipped; {PLOT_HINT} to get "
+                        "them)",
+                        f"(matplotlib이 없어 그림은 건너뜀; {PLOT_HINT}로 설치)",
+                    )
                 )
                 self._plt = None
             else:
@@ -157,7 +161,10 @@ class Session:
                 self._plt = plt
                 if self.lang == "ko" and not use_korean_font(matplotlib):
                     self.fig_lang = "en"
-                    print(f"(no Hangul font: figures keep English labels; {KO_FONT_HINT})")
+                    print(
+                        f"(no Hangul font: figures keep English labels; {KO_FONT_HINT})\n"
+                        f"(한글 글꼴 없음: 그림은 영어로; {KO_FONT_HINT})"
+                    )
         return self._plt
 
     def save(self, fig: Any, name: str) -> Path:
@@ -167,7 +174,7 @@ class Session:
         fig.savefig(path, dpi=110, bbox_inches="tight")
         self.plt.close(fig)
         self.figures.append(path)
-        print(f"figure: {path}")
+        print(f"{self.t('figure', '그림')}: {path}")
         return path
 
 
