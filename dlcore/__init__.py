@@ -52,6 +52,7 @@ from .backends import (
 from .bench import run_bench
 from .book_network import load_book_network
 from .data import fetch_mnist, load_mnist, load_mnist_test
+from .digits import load_digits, mnist_like
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .inference import predict_batches, predict_dask
@@ -115,6 +116,7 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_grad",
     "load_book_network",
+    "load_digits",
     "load_mnist",
     "load_mnist_test",
     "load_sample_network",
@@ -122,6 +124,7 @@ __all__ = [
     "mean_squared_error",
     "mlp_loss",
     "mlp_numerical_gradient",
+    "mnist_like",
     "numerical_diff",
     "numerical_gradient",
     "optimizers",

@@ -142,6 +142,14 @@ def load_digits(paths: list[str | os.PathLike[str]], /) -> np.ndarray:
     FileNotFoundError, ValueError, ImportError
         A missing file, an unreadable or unsuitable image, or Pillow missing
         for a PNG/JPEG; the message names the file.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, dlcore
+    >>> path = os.path.join(tempfile.mkdtemp(), "two.npy")
+    >>> np.save(path, np.zeros((2, 28, 28), dtype=np.uint8))
+    >>> dlcore.load_digits([path]).shape
+    (2, 784)
     """
     rows: list[np.ndarray] = []
     for p in paths:

@@ -87,7 +87,7 @@ def _classify(net: Any, paths: list[str]) -> int:
     import numpy as np
 
     import dlcore
-    from dlcore.digits import load_digits
+    from dlcore import load_digits
 
     images = [load_digits([path]) for path in paths]  # every file is checked before any output
     for path, x in zip(paths, images, strict=True):
