@@ -235,6 +235,12 @@ def test_cli_train_every_activation(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert acc > 0.9, out  # the fake digits are separable: every activation learns them
     saved = dlcore.load_weights(weights)
     assert ("alpha1" in saved) == (name == "prelu")
+    assert f"--activation {name}`" in out  # how to read the file back
+    assert main(["infer", "--weights", str(weights), "--activation", name]) == 0
+    assert f"{name} network {weights}: accuracy" in capsys.readouterr().out
+    if name == "prelu":
+        assert main(["bench", "--weights", str(weights), "--quick", "--no-peers"]) == 1
+        assert "is a PReLU network" in capsys.readouterr().err
 
 
 def test_cli_gradcheck_prelu_checks_the_slopes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -164,4 +164,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.save:
         dlcore.save_weights(net.params, args.save)
         print(f"weights saved to {args.save}")
+        if args.activation != "sigmoid":  # the file holds arrays only: say how to read it back
+            print(
+                f"the file does not record the activation: use it with `dlcore infer --weights "
+                f"{args.save} --activation {args.activation}` or "
+                f"MultiLayerNet.from_params(load_weights(path), activation={args.activation!r})"
+            )
     return 0
