@@ -91,14 +91,15 @@ def run(args: argparse.Namespace) -> int:
 
         with dlcore.use_backend("numpy"):
             host = {k: dlcore.to_numpy(v) for k, v in load_weights_option(args.weights).items()}
+            x, t = dlcore.load_mnist_test(normalize=True, flatten=True, one_hot_label=False)
         slopes = sorted(key for key in host if key.startswith("alpha"))
         if slopes:
             msg = (
-                f"{args.weights} is a PReLU network (it has {slopes}); bench times the book's sigmoid networks, W1, b1, ..., Wn, bn; classify it "
-                "with `dlcore infer --weights PATH --activation prelu`"
+                f"{args.weights} is a PReLU network (it has {slopes}); bench times the book's "
+                "sigmoid networks, W1, b1, ..., Wn, bn; classify it with "
+                "`dlcore infer --weights PATH --activation prelu`"
             )
             raise CLIError(msg)
-            x, t = dlcore.load_mnist_test(normalize=True, flatten=True, one_hot_label=False)
         data = (host, dlcore.to_numpy(x), dlcore.to_numpy(t))
     report = run_bench(
         args.backend,
