@@ -151,6 +151,10 @@ def sigmoid_grad(x: Any, /) -> Any:
 def relu(x: Any, /) -> Any:
     """Rectified linear unit ``max(0, x)``.
 
+    Notes
+    -----
+    NaN stays NaN, as with the book's ``np.maximum(0, x)``.
+
     Examples
     --------
     >>> import numpy as np, dlcore
@@ -158,7 +162,7 @@ def relu(x: Any, /) -> Any:
     array([0., 0., 2.])
     """
     xp, x = _prepare(x)
-    return xp.where(x > 0, x, xp.zeros_like(x))
+    return xp.where(x < 0, xp.zeros_like(x), x)
 
 
 def relu_grad(x: Any, /) -> Any:
