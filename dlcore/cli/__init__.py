@@ -12,8 +12,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["CLIError", "count", "main", "positive_int"]
+__all__ = ["CLIError", "count", "load_weights_option", "main", "positive_int"]
 
 # Subcommand modules, in the order --help lists them.
 _COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer"]
@@ -45,6 +46,29 @@ def count(text: str) -> int:
     return _integer(text, 0)
 
 
+def load_weights_option(spec: str, *, dtype: str | None = None) -> dict[str, Any]:
+    """The network a ``--weights`` option names, on the active backend.
+
+    ``"book"`` is :func:`dlcore.load_book_network`, ``"sample"``
+    :func:`dlcore.load_sample_network`; anything else is a weights file for
+    :func:`dlcore.load_weights` (``.npz`` from ``dlcore train --save``, or a
+    pickle like the book's). ``dtype`` converts the arrays.
+    """
+    import dlcore
+
+    if spec == "book":
+        network = dlcore.load_book_network()
+    elif spec == "sample":
+        network = dlcore.load_sample_network()
+    else:
+        return dlcore.load_weights(spec, dtype=dtype)
+    return (
+        network
+        if dtype is None
+        else {k: dlcore.asarray(v, dtype=dtype) for k, v in network.items()}
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     from dlcore import __version__
@@ -69,6 +93,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, ValueError, TypeError, OSError, ImportError) as exc:  # BackendError too
+    except _user_errors() as exc:
         print(f"dlcore {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"dlcore {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What the library raises for a mistake the user can fix: one line, no traceback.
+
+    Anything else is a bug and keeps its traceback.
+    """
+    import pickle
+
+    from dlcore.backends import BackendError
+    from dlcore.data import MnistFetchError
+
+    return (
+        CLIError,
+        ValueError,  # bad values, files that are not what they claim, MnistVerificationError
+        TypeError,
+        OSError,  # missing files, permissions, CacheLockTimeout
+        ImportError,  # a missing optional package
+        BackendError,  # BackendDeviceError is a RuntimeError
+        pickle.UnpicklingError,  # UnsafePickleError
+        MnistFetchError,
+    )
