@@ -10,15 +10,18 @@ the layouts, Numba types every call and checks the shapes in compiled code),
 and the network is then validated again (and refused if invalid), never
 used wrongly.
 
-:func:`predict` reuses one binding per network dict through a cache that
-holds no network alive: its entries keep no arrays, only their keys, shapes
-and dtypes, and an entry goes when the network's ``W1`` is freed.
+:func:`predict` reuses one binding per network dict (by ``id``, the 32 most
+recently used) through a cache that holds no network alive: its entries keep
+no arrays, only keys, shapes and dtypes. A binding is only ever run on the
+dict it is called with, fetched and checked as above, so an entry survives
+its arrays being replaced (an optimizer's ``params[k] = params[k] - lr * g``
+needs no new binding), and a new dict that reuses a freed one's ``id`` is
+either run on its own arrays or validated and bound anew.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from operator import itemgetter
@@ -182,32 +185,21 @@ _LOCK = threading.Lock()
 
 
 class _Entry:
-    """A cached binding, dropped when the network's first array is freed."""
+    """A cached binding with what it was bound for (no arrays)."""
 
-    __slots__ = ("__weakref__", "activation", "backend", "binding", "key", "ref")
+    __slots__ = ("activation", "backend", "binding")
 
-    def __init__(self, key: int, binding: _Binding, first: Any) -> None:
-        self.key = key
+    def __init__(self, binding: _Binding) -> None:
         self.binding = binding
         self.backend = binding.backend
         self.activation = binding.activation
-        self.ref = weakref.ref(first, self._expire)
-
-    def _expire(self, _ref: Any) -> None:
-        with _LOCK:
-            if _CACHE.get(self.key) is self:
-                del _CACHE[self.key]
 
 
 def _bind_cached(network: Mapping[str, Any], backend: Any, activation: str) -> _Binding:
     binding = _Binding(network, backend, activation)
     key = id(network)
-    try:
-        entry = _Entry(key, binding, binding.fetch(network)[0])
-    except TypeError:  # arrays that take no weak reference: not cached
-        return binding
     with _LOCK:
-        _CACHE[key] = entry
+        _CACHE[key] = _Entry(binding)
         _CACHE.move_to_end(key)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

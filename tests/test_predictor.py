@@ -408,3 +408,33 @@ def test_predictor_is_bound_to_its_backend(rng):
         assert run.backend.name == "numpy"
         with pytest.raises(TypeError, match="different libraries"):
             dlcore.predict(network, dlcore.asarray(x))
+
+
+@pytest.mark.parametrize("name", PREPARED_BACKENDS)
+def test_predict_keeps_its_binding_when_arrays_are_replaced(name, rng, monkeypatch):
+    """An optimizer's ``params[k] = params[k] - lr * g`` needs no new binding; a new size does."""
+    _numba_or_skip(name)
+    backend = dlcore.get_backend(name)
+    binds: list[int] = []
+    original = type(backend).bind_predict
+
+    def counting(self, arrays, **kwargs):
+        binds.append(len(arrays))
+        return original(self, arrays, **kwargs)
+
+    monkeypatch.setattr(type(backend), "bind_predict", counting)
+    x = make_images(rng, 3, 30, np.float32)
+    with dlcore.use_backend(name):
+        net = make_network(rng, [30, 16, 10], np.float32)
+        check(dlcore.predict(net, x), net, x)
+        n = len(binds)
+        for _ in range(3):
+            for k in net:
+                net[k] = net[k] - np.float32(0.05)
+            check(dlcore.predict(net, x), net, x)
+            check(dlcore.predict(net, x[0]), net, x[0])
+        assert len(binds) == n  # the same binding throughout
+        bigger = make_network(rng, [30, 20, 12], np.float32)
+        net.update(bigger)  # same dict and keys, other shapes: validated and bound anew
+        check(dlcore.predict(net, x), bigger, x)
+        check(dlcore.predict(net, x[1]), bigger, x[1])
