@@ -11,6 +11,8 @@ so a kernel never decides which inputs are valid, only which it runs fast.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,6 +82,7 @@ class Backend:
 
     def __init__(self) -> None:
         self._xp: Any = None
+        self._device: Any = None  # None: the library's default device
 
     # -- loading ----------------------------------------------------------
     def _load(self) -> Any:  # pragma: no cover - abstract
@@ -109,8 +112,11 @@ class Backend:
 
     @property
     def device(self) -> Any:
-        """The device new arrays are created on (``None``: the library's default)."""
-        return None
+        """The device new arrays are created on (the library's default unless placed).
+
+        See :meth:`on_device` and ``dlcore.use_backend(name, device=...)``.
+        """
+        return self._device if self._device is not None else self.default_device()
 
     def asarray(self, obj: Any, dtype: Any = None) -> Any:
         """Create an array of this backend from ``obj`` (host data or another array).
@@ -127,7 +133,7 @@ class Backend:
             obj = np.asarray(obj)
         elif not _is_host_data(obj) and not self.owns(obj):
             obj = _any_to_numpy(obj)
-        return xp.asarray(obj, dtype=dt, device=self.device)
+        return xp.asarray(obj, dtype=dt, device=self._device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Copy ``x`` to a NumPy array in host memory."""
@@ -147,7 +153,7 @@ class Backend:
     def _compat_xp(self) -> Any:
         from array_api_compat import array_namespace
 
-        return array_namespace(self.xp.asarray(0.0, device=self.device))
+        return array_namespace(self.xp.asarray(0.0, device=self._device))
 
     def dtype(self, dtype: Any) -> Any:
         """Translate a dtype name or NumPy dtype into this namespace's dtype."""
@@ -280,7 +286,77 @@ class Backend:
         return array_namespace(x)
 
     def __repr__(self) -> str:
-        return f"<dlcore backend {self.name!r}>"
+        where = "" if self._device is None else f" on {self.device_label(self._device)}"
+        return f"<dlcore backend {self.name!r}{where}>"
+
+    # -- devices: placement is a property of the backend object -------------
+    def devices(self) -> list[Any]:
+        """The devices this backend can create arrays on (the namespace's inspection API)."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        if info is None:
+            return [self.default_device()]
+        return list(info().devices())
+
+    def default_device(self) -> Any:
+        """The library's default device (``None`` where the namespace does not say)."""
+        info = getattr(self.xp, "__array_namespace_info__", None)
+        return None if info is None else info().default_device()
+
+    def device_label(self, device: Any) -> str:
+        """A short name for ``device`` that :meth:`on_device` accepts (``"cpu"``, ``"cuda:1"``)."""
+        text = str(device)
+        quoted = re.fullmatch(r"[\w.]*\(['\"](.+)['\"]\)", text)  # Device('device1')
+        return quoted.group(1) if quoted else text
+
+    def find_device(self, spec: Any) -> Any:
+        """The device of :meth:`devices` that ``spec`` names (a device object or its label).
+
+        Raises
+        ------
+        ValueError
+            No device of this backend matches; the message lists those that exist.
+        """
+        devices = self.devices()
+        for d in devices:
+            if _same_device(d, spec):
+                return d
+        if isinstance(spec, str):
+            want = spec.strip().lower()
+            for d in devices:
+                label = self.device_label(d).lower()
+                if want in (label, str(d).lower()) or label.partition(":")[0] == want:
+                    return d  # "cuda" names the first CUDA device, as in torch
+        names = ", ".join(repr(self.device_label(d)) for d in devices) or "none"
+        msg = (
+            f"backend {self.name!r} has no device {spec!r}; the devices that exist here are: "
+            f"{names} (pass one of them as device=..., or set DLCORE_DEVICE to one)"
+        )
+        raise ValueError(msg)
+
+    def on_device(self, device: Any) -> Backend:
+        """This backend, creating its arrays on ``device`` (validated; see :meth:`find_device`).
+
+        The kernels run where their input arrays are, so a network and data
+        created by the returned backend are computed on ``device``.
+
+        Examples
+        --------
+        >>> import dlcore
+        >>> dlcore.get_backend("numpy").on_device("cpu").device
+        'cpu'
+        """
+        self.check_available()
+        found = self.find_device(device)
+        placed = copy.copy(self)
+        placed._device = found
+        return placed
+
+
+def _same_device(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # a device type whose == refuses other types
+        return False
 
 
 def _is_host_data(obj: Any) -> bool:
@@ -302,5 +378,22 @@ def _any_to_numpy(x: Any) -> np.ndarray:
         return np.asarray(x.compute())
     try:
         return np.from_dlpack(x)
-    except (TypeError, RuntimeError, BufferError, AttributeError):
+    except (TypeError, RuntimeError, BufferError, AttributeError, ValueError):
+        pass
+    try:
         return np.asarray(x)
+    except (TypeError, RuntimeError, BufferError, ValueError):
+        host = _host_device(x)
+        if host is None:
+            raise
+        return np.asarray(x.to_device(host))
+
+
+def _host_device(x: Any) -> Any:
+    """The CPU device of ``x``'s namespace (to copy a device array home), or ``None``."""
+    from array_api_compat import array_namespace
+
+    info = getattr(array_namespace(x), "__array_namespace_info__", None)
+    if info is None or not hasattr(x, "to_device"):
+        return None
+    return next((d for d in info().devices() if "cpu" in str(d).lower()), None)
