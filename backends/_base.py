@@ -133,6 +133,8 @@ class Backend:
             obj = np.asarray(obj)
         elif not _is_host_data(obj) and not self.owns(obj):
             obj = _any_to_numpy(obj)
+        if isinstance(obj, np.ndarray) and any(s < 0 for s in obj.strides):
+            obj = np.ascontiguousarray(obj)  # torch refuses negative strides (x[::-1])
         return xp.asarray(obj, dtype=dt, device=self._device)
 
     def to_numpy(self, x: Any) -> np.ndarray:

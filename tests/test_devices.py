@@ -107,8 +107,8 @@ def test_mixed_devices_name_both_and_the_fix():
     assert "CPU_DEVICE" in str(err.value)
     with dlcore.use_backend("array_api_strict", device="device1"):
         moved = dlcore.asarray(strict.asarray([1.0, 0.5]))  # the fix the message names
-    assert moved.device == DEVICE1
-    assert dlcore.predict(net, moved).device == DEVICE1
+        assert moved.device == DEVICE1
+        assert dlcore.predict(net, moved).device == DEVICE1
 
 
 def test_backend_objects_carry_their_device():

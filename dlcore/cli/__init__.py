@@ -16,7 +16,7 @@ from collections.abc import Sequence
 __all__ = ["CLIError", "count", "main", "positive_int"]
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer"]
+_COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer", "check_backend"]
 
 
 class CLIError(Exception):
