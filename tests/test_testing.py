@@ -43,6 +43,7 @@ NOT_BACKEND_MATHS = {
     "load_sample_network": "host data files, placed like asarray",
     "load_weights": "host files",
     "save_weights": "host files",
+    "save_images": "host files (image stores; tests/test_stores.py)",
     "plot_history": "matplotlib",
     "run_bench": "timing, not values",
     "train": "loops over the checked pieces (gradient, optimizers); seconds per run",
