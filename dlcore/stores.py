@@ -198,9 +198,12 @@ def save_images(
         msg = f"`format` must be 'zarr' or 'npy', got {format!r}"
         raise ValueError(msg)
     target = Path(path)
-    if target.exists():
+    if target.exists() or target.is_symlink():
         msg = f"{str(target)!r} already exists; choose a new path or remove it first"
         raise FileExistsError(msg)
+    if not target.parent.is_dir():
+        msg = f"cannot write {str(target)!r}: the folder {str(target.parent)!r} does not exist"
+        raise FileNotFoundError(msg)
     host = to_numpy(x)
     if host.ndim != 2 or not host.shape[0] or not np.issubdtype(host.dtype, np.floating):
         msg = (

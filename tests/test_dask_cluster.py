@@ -94,6 +94,10 @@ def test_auto_chunk_rows_comes_from_the_network_and_worker_memory(client, mnist,
 def test_workers_run_single_threaded_blas(client):
     import threadpoolctl
 
+    info = client.scheduler_info()
+    assert info["address"].startswith("tcp://127.0.0.1:")  # loopback only
+    assert all(w.startswith("tcp://127.0.0.1:") for w in info["workers"])
+
     infos = client.run(threadpoolctl.threadpool_info)
     assert infos
     for info in infos.values():

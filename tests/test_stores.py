@@ -77,6 +77,8 @@ def test_refusals(tmp_path, images):
     dlcore.save_images(tmp_path / "x", images, format="npy")
     with pytest.raises(FileExistsError, match="already exists"):
         dlcore.save_images(tmp_path / "x", images, format="npy")
+    with pytest.raises(FileNotFoundError, match=r"the folder .* does not exist"):
+        dlcore.save_images(tmp_path / "no" / "x", images, format="npy")
     with pytest.raises(ValueError, match="'zarr' or 'npy'"):
         dlcore.save_images(tmp_path / "y", images, format="hdf5")
     with pytest.raises(ValueError, match=r"floating images, one per row \(N >= 1, d\)"):
