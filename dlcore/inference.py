@@ -239,8 +239,8 @@ def _predict_piece(
 ) -> Any:
     from .stores import read_piece
 
-    return _predict_block(read_piece(fmt, file, start, stop), network=network, backend=backend,
-                          blas_threads=blas)  # fmt: skip
+    rows = read_piece(fmt, file, start, stop, copy=False)  # read once, by the first matmul
+    return _predict_block(rows, network=network, backend=backend, blas_threads=blas)
 
 
 def _predict_block(

@@ -82,13 +82,19 @@ class ImageStore:
         return da.Array(graph, name, chunks, dtype=self.dtype, meta=np.empty((0, 0), self.dtype))
 
 
-def read_piece(fmt: str, file: str, start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` of one store file, as an in-memory NumPy array."""
+def read_piece(fmt: str, file: str, start: int, stop: int, *, copy: bool = True) -> np.ndarray:
+    """Rows ``start:stop`` of one store file, as an in-memory NumPy array.
+
+    With ``copy=False`` a ``.npy`` piece is a read-only memory map of the file
+    (no copy: a consumer that reads it once, as inference does, saves one
+    pass over the data).
+    """
     if fmt == "zarr":
         import zarr
 
         return np.asarray(zarr.open_array(file, mode="r")[start:stop])
-    return np.array(np.load(file, mmap_mode="r", allow_pickle=False)[start:stop])
+    rows = np.load(file, mmap_mode="r", allow_pickle=False)[start:stop]
+    return np.array(rows) if copy else rows
 
 
 def open_store(path: str | os.PathLike[str]) -> ImageStore:

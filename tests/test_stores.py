@@ -43,6 +43,9 @@ def test_npy_pieces_split_shards_but_never_cross_them(tmp_path, images):
     ]  # fmt: skip
     got = np.concatenate([read_piece(*p) for p in pieces])
     np.testing.assert_array_equal(got, images)
+    view = read_piece(*pieces[1], copy=False)  # what inference reads: a map of the file
+    assert not view.flags.writeable
+    np.testing.assert_array_equal(view, images[4:8])
     assert store.to_dask(4).chunks == ((4, 4, 2, 4, 4, 2, 3), (6,))
 
 
