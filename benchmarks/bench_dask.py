@@ -7,7 +7,8 @@ chunk). The contenders classify all of them with the shipped sample network
 on the numpy backend, timed by :func:`dlcore.bench.compare` (interleaved
 rounds, medians, a settle pause between contenders):
 
-* ``predict_batches``: the images in this process's memory, batches of 1,000;
+* ``predict_batches``: the images in this process's memory, batches of 1,000
+  (and the same with BLAS held to one thread, the cost per core);
 * ``cluster npy`` / ``cluster zarr``: :func:`dlcore.predict_dask` over the
   store on a :func:`dlcore.cluster.local_cluster` of worker processes (one
   per core, one thread each, single-threaded BLAS); each task reads its own
@@ -75,7 +76,7 @@ def run(images: int, *, rounds: int = 5, workers: int | None = None) -> dict[str
     """Write the stores, time the contenders, return the figures (and print a table)."""
     from distributed import Client
 
-    from dlcore.cluster import auto_chunk_rows, local_cluster, memory_per_thread
+    from dlcore.cluster import auto_chunk_rows, blas_limited, local_cluster, memory_per_thread
 
     net = dlcore.load_sample_network()
     x10k, _ = dlcore.load_mnist_test()
@@ -100,9 +101,14 @@ def run(images: int, *, rounds: int = 5, workers: int | None = None) -> dict[str
             def batches(i: int) -> Any:
                 return dlcore.predict_batches(net, x, batch_size=1000)
 
+            def one_core(i: int) -> Any:
+                with blas_limited(1):
+                    return dlcore.predict_batches(net, x, batch_size=1000)
+
             contenders = [Contender("predict_batches", batches, max_iterations=1)]
+            contenders.append(Contender("  with 1 thread", one_core, max_iterations=1))
             contenders += [on_cluster(fmt) for fmt in formats]
-            for c in contenders[1:]:  # imports and page cache, untimed
+            for c in contenders[2:]:  # imports and page cache, untimed
                 c.call(0)
             pids = list(client.run(os.getpid).values())
             with PeakRSS(pids) as rss:
@@ -114,6 +120,7 @@ def run(images: int, *, rounds: int = 5, workers: int | None = None) -> dict[str
                 assert np.array_equal(got, want), f"{t.name} gave other labels"
     base = timings[0].median
     result = {
+        "load_average_1min": os.getloadavg()[0],
         "images": images,
         "workers": len(peaks),
         "chunk_rows": rows,
@@ -139,11 +146,12 @@ def _print(r: dict[str, Any]) -> None:
     print(
         f"\n{r['images']:,} images, {r['workers']} workers x 1 thread on {r['cores']} cores, "
         f"{r['chunk_rows']:,} rows per chunk (from {r['memory_per_worker_thread'] / 2**30:.1f} "
-        f"GiB per worker thread), median of {r['rounds']} interleaved rounds"
+        f"GiB per worker thread), median of {r['rounds']} interleaved rounds; load average "
+        f"{r['load_average_1min']:.1f} at the end"
     )
     for name, rate in r["images_per_s"].items():
         ratio = r["vs_predict_batches"][name]
-        print(f"  {name:<16} {rate:>12,.0f} images/s  {ratio:6.1%} of predict_batches")
+        print(f"  {name:<16} {rate:>12,.0f} images/s  {ratio:7.1%} of predict_batches")
     before = ", ".join(f"{v:.0f}" for v in r["worker_rss_before_mib"])
     peak = ", ".join(f"{v:.0f}" for v in r["worker_peak_rss_mib"])
     print(f"  worker peak RSS: {peak} MiB (before the timed rounds: {before} MiB)")

@@ -25,6 +25,8 @@ CHUNK_BYTES = 64 << 20
 #: Share of a thread's memory one chunk may use: a worker holds a few chunks at once.
 MEMORY_SHARE = 8
 _BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+#: zarr's own reader pool and concurrency, also one per worker thread (zarr reads them at import).
+_ZARR_ENV = ("ZARR_THREADING__MAX_WORKERS", "ZARR_ASYNC__CONCURRENCY")
 _controller: Any = None
 
 
@@ -96,8 +98,8 @@ def local_cluster(
 ) -> Any:
     """A ``distributed.LocalCluster`` of worker processes on 127.0.0.1, dashboard off.
 
-    Each worker starts with single-threaded BLAS/OpenMP/Numba (environment
-    variables read when the libraries load), so ``n_workers`` workers use
+    Each worker starts with single-threaded BLAS/OpenMP/Numba and zarr
+    (environment variables read when the libraries load), so ``n_workers`` workers use
     ``n_workers * threads_per_worker`` cores. Use it as a context manager
     with a ``distributed.Client``.
 
@@ -126,5 +128,5 @@ def local_cluster(
         host="127.0.0.1",
         dashboard_address=None,
         memory_limit=memory_limit,
-        env=dict.fromkeys(_BLAS_ENV, "1"),
+        env=dict.fromkeys(_BLAS_ENV + _ZARR_ENV, "1"),
     )

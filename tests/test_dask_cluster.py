@@ -10,6 +10,7 @@ thread pool changes float32 rounding) and give its labels.
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -98,6 +99,9 @@ def test_workers_run_single_threaded_blas(client):
     assert info["address"].startswith("tcp://127.0.0.1:")  # loopback only
     assert all(w.startswith("tcp://127.0.0.1:") for w in info["workers"])
 
+    env = client.run(lambda: {k: v for k, v in os.environ.items() if k.startswith("ZARR_")})
+    assert all(e == {"ZARR_THREADING__MAX_WORKERS": "1", "ZARR_ASYNC__CONCURRENCY": "1"}
+               for e in env.values())  # fmt: skip
     infos = client.run(threadpoolctl.threadpool_info)
     assert infos
     for info in infos.values():
