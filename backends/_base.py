@@ -11,12 +11,13 @@ so a kernel never decides which inputs are valid, only which it runs fast.
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
+
+from ._placement import Placement
 
 __all__ = [
     "Backend",
@@ -25,6 +26,9 @@ __all__ = [
     "BackendNotInstalledError",
     "NumbaFallbackWarning",
     "PredictFn",
+    "StaleArraysError",
+    "array_layouts",
+    "layout_checked",
 ]
 
 #: What :meth:`Backend.bind_predict` returns: ``run(arrays, x) -> probabilities``.
@@ -43,6 +47,13 @@ class BackendDeviceError(BackendError, RuntimeError):
     """The library is installed but the device it needs (e.g. a CUDA GPU) is missing."""
 
 
+class StaleArraysError(ValueError):
+    """A bound forward pass got arrays whose shapes or dtypes are not those it was bound to.
+
+    :class:`dlcore.Predictor` then validates the network again and binds anew.
+    """
+
+
 class NumbaFallbackWarning(UserWarning):
     """The numba backend ran ``numerical_gradient`` in the slow generic loop.
 
@@ -52,7 +63,7 @@ class NumbaFallbackWarning(UserWarning):
     """
 
 
-class Backend:
+class Backend(Placement):
     """A compute backend: where new arrays live, and how the hot loops run.
 
     Subclasses set :attr:`name`, implement :meth:`_load` (import the library,
@@ -179,7 +190,7 @@ class Backend:
         return {"numpy": np.__version__}
 
     # -- hot loops: generic Array-API implementations ----------------------
-    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
+    def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
         """Bind the forward pass of a validated network: ``run(arrays, x) -> probabilities``.
 
         Parameters
@@ -187,21 +198,26 @@ class Backend:
         arrays : sequence of arrays
             ``(W1, b1, ..., Wn, bn)``, validated by
             :func:`dlcore.network.check_network`.
+        activation : str
+            The hidden-layer activation, a name of
+            :data:`dlcore.network.ACTIVATIONS` (the book's ``predict``: sigmoid).
 
         Returns
         -------
         callable
-            ``run(arrays, x)``: softmax class probabilities of the sigmoid MLP
-            for ``x`` (validated by :func:`dlcore.network.check_input`). The
-            caller passes arrays of the same shapes and dtypes as at binding
-            (usually the same objects, updated in place; if ``run`` raises,
-            the caller validates the network again); ``run``
-            holds no reference to them, so a cache of bound networks keeps no
-            network alive.
+            ``run(arrays, x)``: softmax class probabilities of the MLP for
+            ``x`` (validated by :func:`dlcore.network.check_input`) and the
+            network's current arrays in layer order (usually the bound
+            objects, updated in place). ``run`` never uses arrays whose
+            shapes or dtypes changed since binding: it raises
+            :class:`StaleArraysError` (see :func:`layout_checked`) or another
+            error, and the caller then validates the network again. ``run``
+            holds no reference to the arrays, so a cache of bound networks
+            keeps no network alive.
 
         Notes
         -----
-        .. math:: z_0 = x,\\quad z_i = \\sigma(z_{i-1} W_i + b_i),
+        .. math:: z_0 = x,\\quad z_i = h(z_{i-1} W_i + b_i),
                   \\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
 
         The generic version is :func:`dlcore.network.forward_layers`.
@@ -209,9 +225,9 @@ class Backend:
         from dlcore.network import forward_layers
 
         def run(arrays: Sequence[Any], x: Any) -> Any:
-            return forward_layers(arrays, x, output="softmax")
+            return forward_layers(arrays, x, activation=activation, output="softmax")
 
-        return run
+        return layout_checked(run, arrays)
 
     def mlp_gradient(
         self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"
@@ -291,75 +307,6 @@ class Backend:
         where = "" if self._device is None else f" on {self.device_label(self._device)}"
         return f"<dlcore backend {self.name!r}{where}>"
 
-    # -- devices: placement is a property of the backend object -------------
-    def devices(self) -> list[Any]:
-        """The devices this backend can create arrays on (the namespace's inspection API)."""
-        info = getattr(self.xp, "__array_namespace_info__", None)
-        if info is None:
-            return [self.default_device()]
-        return list(info().devices())
-
-    def default_device(self) -> Any:
-        """The library's default device (``None`` where the namespace does not say)."""
-        info = getattr(self.xp, "__array_namespace_info__", None)
-        return None if info is None else info().default_device()
-
-    def device_label(self, device: Any) -> str:
-        """A short name for ``device`` that :meth:`on_device` accepts (``"cpu"``, ``"cuda:1"``)."""
-        text = str(device)
-        quoted = re.fullmatch(r"[\w.]*\(['\"](.+)['\"]\)", text)  # Device('device1')
-        return quoted.group(1) if quoted else text
-
-    def find_device(self, spec: Any) -> Any:
-        """The device of :meth:`devices` that ``spec`` names (a device object or its label).
-
-        Raises
-        ------
-        ValueError
-            No device of this backend matches; the message lists those that exist.
-        """
-        devices = self.devices()
-        for d in devices:
-            if _same_device(d, spec):
-                return d
-        if isinstance(spec, str):
-            want = spec.strip().lower()
-            for d in devices:
-                label = self.device_label(d).lower()
-                if want in (label, str(d).lower()) or label.partition(":")[0] == want:
-                    return d  # "cuda" names the first CUDA device, as in torch
-        names = ", ".join(repr(self.device_label(d)) for d in devices) or "none"
-        msg = (
-            f"backend {self.name!r} has no device {spec!r}; the devices that exist here are: "
-            f"{names} (pass one of them as device=..., or set DLCORE_DEVICE to one)"
-        )
-        raise ValueError(msg)
-
-    def on_device(self, device: Any) -> Backend:
-        """This backend, creating its arrays on ``device`` (validated; see :meth:`find_device`).
-
-        The kernels run where their input arrays are, so a network and data
-        created by the returned backend are computed on ``device``.
-
-        Examples
-        --------
-        >>> import dlcore
-        >>> dlcore.get_backend("numpy").on_device("cpu").device
-        'cpu'
-        """
-        self.check_available()
-        found = self.find_device(device)
-        placed = copy.copy(self)
-        placed._device = found
-        return placed
-
-
-def _same_device(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:  # a device type whose == refuses other types
-        return False
-
 
 def _is_host_data(obj: Any) -> bool:
     return isinstance(obj, (np.ndarray, np.generic, int, float, bool, complex, list, tuple))
@@ -399,3 +346,29 @@ def _host_device(x: Any) -> Any:
     if info is None or not hasattr(x, "to_device"):
         return None
     return next((d for d in info().devices() if "cpu" in str(d).lower()), None)
+
+
+_LAYOUT = attrgetter("shape", "dtype")
+
+
+def array_layouts(arrays: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
+    """The ``(shape, dtype)`` of each array (attrgetter and map keep the loop in C)."""
+    return tuple(map(_LAYOUT, arrays))
+
+
+def layout_checked(run: PredictFn, arrays: Sequence[Any]) -> PredictFn:
+    """``run`` behind a check that its arrays keep the shapes and dtypes of ``arrays``.
+
+    For kernels that would otherwise use a reshaped or retyped array (the
+    Numba kernels need none: Numba types every call and the layer shapes are
+    checked in compiled code). Raises :class:`StaleArraysError`.
+    """
+    layouts = array_layouts(arrays)
+
+    def checked(arrays: Sequence[Any], x: Any) -> Any:
+        if array_layouts(arrays) != layouts:
+            msg = "the network's arrays changed shape or dtype since it was bound"
+            raise StaleArraysError(msg)
+        return run(arrays, x)
+
+    return checked

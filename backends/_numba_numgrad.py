@@ -27,8 +27,8 @@ __all__ = ["is_numba_function", "mlp_numerical_gradient", "numerical_gradient", 
 _warned: set[str] = set()
 _lock = threading.Lock()
 _failed: weakref.WeakSet[Any] = weakref.WeakSet()  # dispatchers the loop could not compile for
-#: Per ``f``: the loop compiled around it, per (``f`` is parallel, ``x.ndim``).
-_compiled: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int], Callable[..., Any]]] = (
+#: Per ``f``: the loop compiled around it, per (``f`` is parallel, ``x.ndim``, ``x.dtype``).
+_compiled: weakref.WeakKeyDictionary[Any, dict[tuple[bool, int, str], Callable[..., Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -72,25 +72,45 @@ def warn_python_f(f: Any, size: int) -> None:
 def numerical_gradient(f: Any, x: np.ndarray, h: float) -> np.ndarray | None:
     """Parallel compiled central differences for a Numba-compiled ``f``.
 
-    ``x`` is a non-empty NumPy float32/float64 array of rank >= 1; float32
-    is promoted to a float64 working copy that ``f`` receives, and the
-    gradient is cast back, as the generic code does. Each thread perturbs its
-    own copy of ``x``, so ``x`` itself is never written. Returns None (after
-    a warning) when Numba cannot compile the loop around ``f``.
+    ``x`` is a non-empty NumPy float32/float64 array of rank >= 1; ``f``
+    receives copies of it in its own dtype (below float64 the difference is
+    divided by the step actually taken, as in the generic loop), and the
+    gradient is cast back. Each thread perturbs its own copy of ``x``, so
+    ``x`` itself is never written. If ``f`` raises, the first exception (in
+    C order) is raised again with ``f``'s own message. Returns None (after a
+    warning) when Numba cannot compile the loop around ``f``.
     """
     # C order, aligned, writeable (copied only if not): one Numba type per ndim, so
     # the loop found in _compiled is the one the dispatcher would pick
-    work = np.require(x, np.float64, ["C", "A", "W"])
+    work = np.require(x, x.dtype.newbyteorder("="), ["C", "A", "W"])
     parallel_f = bool(getattr(f, "targetoptions", {}).get("parallel"))
-    compiled = _compiled.get(f, {}).get((parallel_f, work.ndim))
+    compiled = _compiled.get(f, {}).get((parallel_f, work.ndim, work.dtype.char))
     if compiled is None:
         if f in _failed:
             return None
         compiled = _compile(f, work, parallel_f)
         if compiled is None:
             return None
-    grad = compiled(f, work, float(h))
+    grad, failed = compiled(f, work, float(h), work.dtype == np.float64)
+    if failed < work.size:
+        _raise_from(f, work, int(failed), float(h))
     return grad.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def _raise_from(f: Any, work: np.ndarray, i: int, h: float) -> None:
+    """Re-raise, from Python, the exception ``f`` raised at element ``i`` in the loop."""
+    buf = work.copy()  # x itself was never written: the loop perturbs copies
+    flat = buf.reshape(-1)
+    tmp = flat[i]
+    for step in (h, -h):
+        flat[i] = tmp + step
+        f(buf)  # raises f's own exception, with its message
+    index = np.unravel_index(i, work.shape)
+    msg = (
+        f"`f` raised inside the compiled numerical_gradient loop at x{list(index)} "
+        "but not when called again with the same input; make f deterministic"
+    )
+    raise RuntimeError(msg)
 
 
 def _compile(f: Any, work: np.ndarray, parallel_f: bool) -> Callable[..., Any] | None:
@@ -109,19 +129,20 @@ def _compile(f: Any, work: np.ndarray, parallel_f: bool) -> Callable[..., Any] |
 
     loop = jit.central_difference_serial if parallel_f else jit.central_difference_parallel
     try:  # lazily, on the first call for f; the same types the dispatcher would infer
-        compiled: Callable[..., Any] = loop.compile((typeof(f), typeof(work), types.float64))
+        sig = (typeof(f), typeof(work), types.float64, types.boolean)
+        compiled: Callable[..., Any] = loop.compile(sig)
     except NumbaError as exc:  # let the generic loop run (and report what f does wrong)
         _failed.add(f)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         _warn_once(
             "compile",
             f"numerical_gradient: Numba could not compile the loop around `f` for a "
-            f"{work.ndim}-d float64 array ({type(exc).__name__}: {first_line}); running the "
+            f"{work.ndim}-d {work.dtype} array ({type(exc).__name__}: {first_line}); running the "
             "generic loop. f must take the array and return a float.",
             stacklevel=6,  # _warn_once <- _compile <- numerical_gradient <- the method <- ...
         )
         return None
-    _compiled.setdefault(f, {})[(parallel_f, work.ndim)] = compiled
+    _compiled.setdefault(f, {})[(parallel_f, work.ndim, work.dtype.char)] = compiled
     return compiled
 
 

@@ -27,7 +27,21 @@ SIGMOID, RELU = 0, 1
 
 
 # -- the generic central difference -----------------------------------------
-def _central_difference(f: Any, x: np.ndarray, h: float) -> np.ndarray:
+@numba.njit
+def _call(f: Any, buf: np.ndarray) -> tuple[float, bool]:
+    """``(f(buf), False)``, or ``(0.0, True)`` if ``f`` raised.
+
+    An exception must not leave a ``prange`` body (Numba then returns garbage
+    and later calls fail); caught here, in a serial function, the loop stays
+    parallel and the caller re-raises it from Python.
+    """
+    try:
+        return f(buf), False
+    except Exception:  # re-raised by the caller, from Python, with f's own message
+        return 0.0, True
+
+
+def _central_difference(f: Any, x: np.ndarray, h: float, exact: bool) -> tuple[np.ndarray, int]:
     """``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element, one chunk per thread.
 
     Each chunk perturbs its own copy of ``x`` (so the threads never share
@@ -36,22 +50,36 @@ def _central_difference(f: Any, x: np.ndarray, h: float) -> np.ndarray:
     element and nothing measurable besides. One chunk per thread, as
     ``prange`` schedules statically: more chunks would balance nothing and
     only copy ``x`` more often (memory ``threads * x.nbytes``).
+
+    ``exact``: divide by ``2h`` (float64, the book); otherwise by the step
+    the dtype actually took, ``(x_i + h) - (x_i - h)`` rounded. Returns the
+    gradient and the first element (C order) at which ``f`` raised,
+    ``x.size`` if it never did; a chunk stops at its first failure.
     """
     n = x.size
     grad = np.empty(n, dtype=np.float64)
     n_chunks = min(n, numba.get_num_threads())
+    failed = np.full(n_chunks, n, dtype=np.int64)
     for c in prange(n_chunks):
         buf = x.copy()
         flat = buf.reshape(n)
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+        i, stop = c * n // n_chunks, (c + 1) * n // n_chunks
+        while i < stop:
             tmp = flat[i]
             flat[i] = tmp + h
-            fxh1 = f(buf)
+            up = flat[i]
+            fxh1, bad1 = _call(f, buf)
             flat[i] = tmp - h
-            fxh2 = f(buf)
+            down = flat[i]
+            fxh2, bad2 = _call(f, buf)
             flat[i] = tmp
-            grad[i] = (fxh1 - fxh2) / (2 * h)
-    return grad
+            if bad1 or bad2:
+                failed[c] = i
+                i = stop
+            else:  # the book's 2h in float64; below it, the step the dtype took
+                grad[i] = (fxh1 - fxh2) / (2 * h if exact else np.float64(up) - np.float64(down))
+                i += 1
+    return grad, failed.min()
 
 
 # f is an argument, so these are compiled per f and cannot be cached on disk.

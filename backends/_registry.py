@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._base import Backend
+from ._base import Backend, BackendNotInstalledError
 
 ENV_VAR = "DLCORE_BACKEND"
 ENTRY_POINT_GROUP = "dlcore.backends"
@@ -126,8 +126,16 @@ def load_entry_points() -> None:
             continue  # built-in names cannot be shadowed by a plugin
 
         def factory(ep: Any = ep) -> Backend:
-            obj = ep.load()
-            backend = obj() if callable(obj) else obj
+            try:
+                obj = ep.load()
+                backend = obj() if callable(obj) else obj
+            except (Exception, SystemExit) as exc:  # a plugin must not stop dlcore (sys.exit)
+                msg = (
+                    f"backend plugin {ep.name!r} ({ep.value}, entry point group "
+                    f"{ENTRY_POINT_GROUP!r}) failed to load: {type(exc).__name__}: {exc}; "
+                    "fix or uninstall the package that provides it"
+                )
+                raise BackendNotInstalledError(msg) from exc
             if not isinstance(backend, Backend):
                 msg = (
                     f"entry point {ep.value!r} in group {ENTRY_POINT_GROUP!r} must give a "

@@ -98,8 +98,8 @@ class CupyBackend(Backend):
         return {**super().versions(), "cupy": cupy.__version__}
 
     # -- hot loops: the generic code, on the input's GPU ----------------------
-    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
-        generic = super().bind_predict(arrays)
+    def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
+        generic = super().bind_predict(arrays, activation=activation)
 
         def run(arrays: Sequence[Any], x: Any) -> Any:
             with _gpu_of(x):

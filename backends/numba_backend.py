@@ -41,13 +41,33 @@ class NumbaBackend(NumpyBackend):
 
         return {**super().versions(), "numba": numba.__version__}
 
-    def bind_predict(self, arrays: Sequence[Any]) -> PredictFn:
-        """Single images and batches of up to 64 rows in one compiled call; larger via NumPy."""
+    def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
+        """Compiled single images and batches of a few rows; larger batches via NumPy's BLAS."""
         from . import _numba_predict
 
-        numpy_run = super().bind_predict(arrays)
-        run = _numba_predict.bind(arrays, numpy_run)
+        numpy_run = super().bind_predict(arrays, activation=activation)
+        run = _numba_predict.bind(arrays, numpy_run, activation)
         return numpy_run if run is None else run
+
+    def mlp_gradient(
+        self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"
+    ) -> list[Any]:
+        """The compiled backprop for sparse NumPy batches and sigmoid/ReLU hidden layers.
+
+        Dense batches (more than half the inputs nonzero) go to NumPy's BLAS path.
+        """
+        from . import _numba_forward, _numba_predict, _numba_train
+
+        if (
+            type(x) is np.ndarray
+            and x.ndim == 2
+            and x.shape[0]
+            and not _numba_forward.is_dense(x, _numba_predict.SAMPLES, _numba_predict.DENSE)
+        ):
+            grads = _numba_train.mlp_gradient(arrays, x, t, activation)
+            if grads is not None:
+                return grads
+        return super().mlp_gradient(arrays, x, t, activation=activation)
 
     def numerical_gradient(self, f: Callable[[Any], Any], x: Any, h: float) -> Any:
         """The compiled parallel loop for a ``numba.njit`` ``f`` and a NumPy ``x``."""

@@ -10,7 +10,11 @@ device sync):
 * ``pytorch``: ``torch.nn.Sequential`` (Linear/Sigmoid/Softmax) with the same
   weights under ``torch.inference_mode`` (skipped when PyTorch is absent).
 
-JIT compilation happens in the ``runner`` fixture, before timing; every timed
+Each runs on the MNIST test images and on as many dense uniform random images
+(``images`` = ``"dense"``: no pixel is 0, so nothing skips zeros). After the
+tables, a summary gives each median's ratio to the book's and PyTorch's in the
+same group ("vs book", "vs torch"). JIT compilation happens in the ``runner``
+fixture, before timing; every timed
 call waits for a device result before the clock stops. The tables show the
 median first, the statistic ``dlcore bench`` reports. Run, save, compare, plot::
 
@@ -33,6 +37,7 @@ from dlcore.bench import DEFAULT_BATCH_SIZES, PEERS, bench_backends
 
 #: Every benchmarked backend (an unavailable one is skipped with the reason) and the peers.
 NAMES = [*bench_backends(), *PEERS]
+IMAGES = ["mnist", "dense"]
 
 
 def _time(benchmark: Any, runner: Any, info: dict[str, Any], batch_size: int | None) -> None:
@@ -48,27 +53,31 @@ def _time(benchmark: Any, runner: Any, info: dict[str, Any], batch_size: int | N
 
     size = 1 if batch_size is None else batch_size
     mode = "single" if batch_size is None else "batch"
+    benchmark.group = f"{mode} {info['images']}"
     benchmark.extra_info.update(info, batch_size=size, mode=mode)
     with contender.context():
         if batch_size is not None:
             sync(call(0))  # warm up this shape (JIT, workspace buffers)
         benchmark(one)
     if benchmark.stats is not None:  # None under --benchmark-disable
-        benchmark.extra_info["images_per_s"] = size / benchmark.stats.stats.median
+        median = benchmark.stats.stats.median
+        benchmark.extra_info["images_per_s"] = size / median
+        info["medians"][(benchmark.group, size, runner.name)] = median
+        del benchmark.extra_info["medians"]
 
 
+@pytest.mark.parametrize("images", IMAGES)
 @pytest.mark.parametrize("name", NAMES)
-def bench_single(benchmark: Any, runner: Any, info: dict[str, Any], name: str) -> None:
+def bench_single(benchmark: Any, runner: Any, info: dict[str, Any], name: str, images: str) -> None:
     """One image per call, image after image (the book's loop body)."""
-    benchmark.group = "single"
     _time(benchmark, runner, info, None)
 
 
+@pytest.mark.parametrize("images", IMAGES)
 @pytest.mark.parametrize("batch_size", DEFAULT_BATCH_SIZES)
 @pytest.mark.parametrize("name", NAMES)
 def bench_batch(
-    benchmark: Any, runner: Any, info: dict[str, Any], name: str, batch_size: int
+    benchmark: Any, runner: Any, info: dict[str, Any], name: str, batch_size: int, images: str
 ) -> None:
-    """``batch_size`` images per call, consecutive batches of the test set."""
-    benchmark.group = "batch"
+    """``batch_size`` images per call, consecutive batches of the images."""
     _time(benchmark, runner, info, batch_size)

@@ -23,6 +23,7 @@ __all__ = [
     "check_float",
     "check_positive_int",
     "check_positive_number",
+    "check_real",
     "check_same_shape",
     "is_float_dtype",
     "namespace",
@@ -68,34 +69,51 @@ def namespace(*arrays: Any) -> Any:
     return xp
 
 
-def as_array(x: Any, name: str = "x", *, float_default: bool = True) -> Any:
-    """Return ``x`` if it is an array; turn Python data into an active-backend array.
+def as_array(x: Any, name: str = "x", *, float_default: bool = True, like: Any = None) -> Any:
+    """Return ``x`` if it is an array; turn Python data into an array.
 
-    Python ints in a sequence become the default float dtype when
-    ``float_default`` is true (``softmax([1010, 1000, 990])`` works), since
-    Python data carries no dtype of its own. Arrays are returned unchanged:
-    their dtype is the caller's decision and is checked, not coerced.
+    Python data becomes an array of ``like``'s library and device when
+    ``like`` is an array (``cross_entropy_error(y, [0, 1])`` with a PyTorch
+    ``y``), else of the active backend. Python ints in a sequence become a
+    float dtype when ``float_default`` is true (``softmax([1010, 1000,
+    990])`` works): ``like``'s if it is floating, else float64, since Python
+    data carries no dtype of its own. Arrays are returned unchanged: their
+    dtype is the caller's decision and is checked, not coerced.
     """
     if is_array_api_obj(x):
         return x
     if isinstance(x, (str, bytes, dict, set)) or x is None:
         msg = f"`{name}` must be an array or a number/sequence of numbers, got {type(x).__name__}"
         raise TypeError(msg)
-    from dlcore.backends import get_backend
+    if like is not None and is_array_api_obj(like):
+        xp = array_namespace(like)
+        target = like.dtype if is_float_dtype(xp, like.dtype) else xp.float64
 
-    backend = get_backend()
+        def convert(data: Any) -> Any:
+            return xp.asarray(data, device=device(like))
+    else:
+        from dlcore.backends import get_backend
+
+        backend = get_backend()
+        xp, target, convert = backend.xp, backend.xp.float64, backend.asarray
     try:
-        arr = backend.asarray(x)
-    except (TypeError, ValueError) as exc:
+        arr = convert(x)
+    except (TypeError, ValueError, OverflowError) as exc:
         msg = f"`{name}` could not be converted to an array ({exc}); pass a rectangular array"
         raise TypeError(msg) from exc
-    if float_default and not is_float_dtype(backend.xp, arr.dtype):
-        arr = backend.xp.astype(arr, backend.xp.float64)
+    if float_default and not is_float_dtype(xp, arr.dtype):
+        arr = xp.astype(arr, target)
     return arr
 
 
 def is_float_dtype(xp: Any, dtype: Any) -> bool:
-    """Whether ``dtype`` is a real floating-point dtype of namespace ``xp``."""
+    """Whether ``dtype`` is a plain real floating-point dtype of namespace ``xp``.
+
+    A NumPy float dtype that carries fields or a subarray (``np.dtype((np.float64,
+    {"a": (np.float64, 0)}))``) is not: it reads memory a plain float does not.
+    """
+    if getattr(dtype, "fields", None) is not None or getattr(dtype, "subdtype", None):
+        return False
     return bool(xp.isdtype(dtype, "real floating"))
 
 
@@ -138,7 +156,7 @@ def check_count(value: Any, name: str, *, minimum: int = 1) -> int:
     """
     want = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     number = None
-    if not isinstance(value, bool):
+    if not isinstance(value, (bool, np.bool_)):
         try:
             number = operator.index(value)
         except TypeError:
@@ -176,13 +194,39 @@ def check_positive_number(value: Any, name: str, *, below: float | None = None) 
     0.5
     """
     bound = f" and below {below}" if below is not None else ""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         kind = type(value).__name__
         msg = f"`{name}` must be a positive finite number{bound}, got {value!r} ({kind})"
         raise TypeError(msg)
     number = float(value)
     if not (math.isfinite(number) and number > 0 and (below is None or number < below)):
         msg = f"`{name}` must be a positive finite number{bound}, got {value!r}"
+        raise ValueError(msg)
+    return number
+
+
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number (NumPy numbers too).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number (``bool`` and ``str`` are refused).
+    ValueError
+        ``value`` is NaN or infinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_real(np.float32(0.5), "lr")
+    0.5
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        msg = f"`{name}` must be a finite real number, got {value!r} ({type(value).__name__})"
+        raise TypeError(msg)
+    number = float(value)
+    if not math.isfinite(number):
+        msg = f"`{name}` must be a finite real number, got {value!r}"
         raise ValueError(msg)
     return number
 

@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from array_api_compat import device
+
 from ._validate import as_array, check_positive_int, namespace
 from .network import check_network
 from .predictor import Predictor, predict
@@ -34,7 +36,8 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
         weights.
     batch_size : int
         Rows per call of :func:`dlcore.predict` (>= 1). Batching amortises
-        the per-call overhead; larger batches need more working memory.
+        the per-call overhead; the working memory beyond ``x`` and the result
+        is about one batch (its activations and probabilities).
 
     Returns
     -------
@@ -69,9 +72,19 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
     n = int(x.shape[0])
     if n <= size:
         return run(x)
-    # stops clipped to n: the Array API leaves out-of-bounds slice stops unspecified
-    parts = [run(x[i : min(i + size, n), ...]) for i in range(0, n, size)]
-    return xp.concat(parts, axis=0)
+    # Each batch is written into the preallocated result, so the working memory is
+    # one batch, not a list of all of them and its concatenation. Stops are clipped to
+    # n: the Array API leaves out-of-bounds slice stops unspecified.
+    first = run(x[0:size, ...])
+    try:
+        out = xp.empty((n, *first.shape[1:]), dtype=first.dtype, device=device(first))
+        out[0:size, ...] = first
+    except (TypeError, ValueError, NotImplementedError):  # immutable arrays (JAX)
+        rest = [run(x[i : min(i + size, n), ...]) for i in range(size, n, size)]
+        return xp.concat([first, *rest], axis=0)
+    for i in range(size, n, size):
+        out[i : min(i + size, n), ...] = run(x[i : min(i + size, n), ...])
+    return out
 
 
 def predict_dask(

@@ -18,22 +18,24 @@ a network; :func:`dlcore.predict` checks that when the weights are used.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import secrets
 import stat
 import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from ._unpickle import UnsafePickleError, safe_load, safe_loads
+from ._npz import DEFAULT_MAX_BYTES, ENV_MAX_BYTES, _over_limit, read_npz, size_limit
+from ._unpickle import MalformedPickleError, UnsafePickleError, safe_load, safe_loads
 from ._validate import namespace
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ENV_MAX_BYTES",
+    "MalformedPickleError",
     "UnsafePickleError",
     "atomic_write",
     "check_output_path",
@@ -42,6 +44,7 @@ __all__ = [
     "safe_load",
     "safe_loads",
     "save_weights",
+    "size_limit",
 ]
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -62,9 +65,11 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> str
         The folder does not exist.
     PermissionError
         The folder (or an existing file) is not writable.
+    TypeError
+        ``path`` is not a str or path-like of str.
     """
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text.strip():
+    text = _path_text(path, what)
+    if not text.strip():
         msg = f"{what}: the path is empty; give a file name, e.g. results.json"
         raise ValueError(msg)
     full = os.path.abspath(text)
@@ -90,6 +95,21 @@ def check_output_path(path: str | os.PathLike[str], what: str = "output") -> str
     if not os.access(folder, os.W_OK | os.X_OK):
         msg = f"{what} {text}: the folder {folder} is not writable; choose another"
         raise PermissionError(msg)
+    return text
+
+
+def _path_text(path: object, what: str) -> str:
+    """``path`` as a str; a clear TypeError for bytes, numbers, None, ..."""
+    try:
+        text = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        text = None
+    if not isinstance(text, str):
+        msg = (
+            f"{what}: the path must be a str or a pathlib.Path, got {type(path).__name__}; "
+            "e.g. 'weights.npz'"
+        )
+        raise TypeError(msg)
     return text
 
 
@@ -191,7 +211,11 @@ def _check_weights(weights: object, label: str) -> dict[str, np.ndarray]:
 
     host = {key: to_numpy(value) for key, value in weights.items()}
     for key, value in host.items():
-        if value.dtype.kind != "f" or value.dtype.itemsize not in (2, 4, 8):
+        if (
+            value.dtype.kind != "f"
+            or value.dtype.itemsize not in (2, 4, 8)
+            or value.dtype.fields is not None
+        ):
             msg = (
                 f"{label}[{key!r}] must have a real floating-point dtype (float16, float32 or "
                 f"float64), got {value.dtype}; convert it, e.g. dlcore.asarray(w, dtype='float32')"
@@ -236,7 +260,7 @@ def save_weights(network: Mapping[str, Any], path: str | os.PathLike[str]) -> Pa
     ['W1', 'b1']
     """
     host = _check_weights(network, "`network`")
-    target = Path(path)
+    target = Path(check_output_path(path, "weights file"))
     with atomic_write(target, what="weights file") as f, zipfile.ZipFile(f, "w") as z:
         for key, value in host.items():  # np.savez, without its reserved keyword names
             with z.open(f"{key}.npy", "w", force_zip64=True) as member:
@@ -244,7 +268,9 @@ def save_weights(network: Mapping[str, Any], path: str | os.PathLike[str]) -> Pa
     return target
 
 
-def load_weights(path: str | os.PathLike[str], *, dtype: Any = None) -> dict[str, Any]:
+def load_weights(
+    path: str | os.PathLike[str], *, dtype: Any = None, max_bytes: int | None = None
+) -> dict[str, Any]:
     """Read weights saved by :func:`save_weights`, or the book's ``sample_weight.pkl``.
 
     Parameters
@@ -256,6 +282,9 @@ def load_weights(path: str | os.PathLike[str], *, dtype: Any = None) -> dict[str
     dtype : str or dtype, optional
         Convert the arrays to this floating dtype (e.g. ``"float64"``);
         by default they keep the dtype they were saved with.
+    max_bytes : int, optional
+        Refuse a file (or, for ``.npz``, arrays) larger than this; default
+        :func:`size_limit`: ``$DLCORE_MAX_BYTES`` or 64 MiB.
 
     Returns
     -------
@@ -265,10 +294,11 @@ def load_weights(path: str | os.PathLike[str], *, dtype: Any = None) -> dict[str
     Raises
     ------
     dlcore.UnsafePickleError
-        The pickle refers to anything but NumPy arrays and containers; nothing
-        in it was run.
+        The pickle refers to anything but plain NumPy arrays and containers;
+        nothing in it was run.
     ValueError
-        The file is not a weights file (neither ``.npz`` nor a pickled dict).
+        The file is not a weights file (neither ``.npz`` nor a pickled dict),
+        is truncated or garbled, or is larger than ``max_bytes``.
     TypeError
         An array is not real floating-point, or ``dtype`` is not.
     FileNotFoundError
@@ -283,105 +313,68 @@ def load_weights(path: str | os.PathLike[str], *, dtype: Any = None) -> dict[str
     >>> sorted(net), tuple(net["W1"].shape), str(dlcore.to_numpy(net["W1"]).dtype)
     (['W1', 'b1'], (2, 3), 'float32')
     """
-    target = Path(path)
-    if not target.is_file():
-        msg = f"no weights file at {str(target)!r}; check the path"
-        raise FileNotFoundError(msg)
+    limit = size_limit(max_bytes)
+    target = Path(_path_text(path, "weights file"))
+    from dlcore.backends import get_backend
+
+    backend = get_backend()
+    if dtype is not None:
+        _check_float_dtype(backend, dtype)
+    _check_input_file(target, "weights file")
+    size = target.stat().st_size
     with target.open("rb") as f:
         head = f.read(4)
         f.seek(0)
         if head == _ZIP_MAGIC:
-            stored: object = read_npz(f, name=repr(str(target)), what=".npz weights file")
+            stored: object = read_npz(
+                f, name=repr(str(target)), what=".npz weights file", max_bytes=limit
+            )
+        elif size > limit:
+            raise _over_limit(repr(str(target)), "the pickle has", size, limit)
         else:
             stored = _read_pickle(f, target)
     host = _check_weights(stored, f"weights file {target.name}")
-    from dlcore.backends import get_backend
+    return {key: backend.asarray(value, dtype=dtype) for key, value in host.items()}
 
-    backend = get_backend()
-    weights = {key: backend.asarray(value, dtype=dtype) for key, value in host.items()}
-    first = next(iter(weights.values()))
-    if dtype is not None and not backend.xp.isdtype(first.dtype, "real floating"):
+
+def _check_float_dtype(backend: Any, dtype: Any) -> None:
+    try:
+        resolved = backend.dtype(dtype)
+        ok = backend.xp.isdtype(resolved, "real floating")
+    except (TypeError, ValueError, AttributeError, KeyError):
+        ok = False
+    if not ok:
         msg = (
             f"`dtype` must be a floating-point dtype such as 'float32' or 'float64', got {dtype!r}"
         )
         raise TypeError(msg)
-    return weights
 
 
-def read_npz(
-    file: str | os.PathLike[str] | IO[bytes], *, name: str = "", what: str = ".npz file"
-) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` file, never unpickled; a header that lies is refused.
-
-    Unlike ``np.load``, each array's header (shape, dtype) is checked against
-    the number of bytes that follow before memory is allocated for it, so a
-    crafted file cannot make it allocate more than the file holds.
-
-    Raises
-    ------
-    ValueError
-        Not a zip file, a member that is not a ``.npy`` array, an object
-        dtype, or a header that does not match the data. The message reads
-        "``name`` is not a readable ``what``" (``name``: the file's by default).
-
-    Examples
-    --------
-    >>> import io, numpy as np
-    >>> buf = io.BytesIO()
-    >>> np.savez(buf, a=np.arange(3))
-    >>> read_npz(buf)["a"]
-    array([0, 1, 2])
-    """
-    name = name or str(getattr(file, "name", file))
-    try:
-        with zipfile.ZipFile(file) as z:
-            return {info.filename.removesuffix(".npy"): _npy(z, info) for info in z.infolist()}
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-        msg = f"{name} is not a readable {what} ({exc})"
-        raise ValueError(msg) from None
-
-
-def _npy(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
-    fmt = np.lib.format
-    name = info.filename
-    if not name.endswith(".npy"):
-        msg = f"member {name!r} is not a .npy array"
+def _check_input_file(target: Path, what: str) -> None:
+    """A clear error unless ``target`` is an existing regular file."""
+    if not os.path.lexists(target) or (target.is_symlink() and not target.exists()):
+        msg = f"no {what} at {str(target)!r}; check the path"
+        raise FileNotFoundError(msg)
+    if target.is_dir():
+        msg = f"{what} {str(target)!r} is a directory; give the file inside it"
+        raise IsADirectoryError(msg)
+    if not target.is_file():
+        msg = f"{what} {str(target)!r} is not a regular file (a device or a pipe); give a file"
         raise ValueError(msg)
-    with z.open(info) as member:
-        version = fmt.read_magic(member)
-        if version not in ((1, 0), (2, 0)):
-            msg = f"member {name!r} has .npy format version {version}, expected 1.0 or 2.0"
-            raise ValueError(msg)
-        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
-        shape, fortran, dtype = read_header(member)
-        if dtype.hasobject:
-            msg = f"member {name!r} holds Python objects ({dtype}); only plain arrays are allowed"
-            raise ValueError(msg)
-        nbytes = math.prod(shape) * dtype.itemsize
-        left = info.file_size - member.tell()
-        if nbytes != left:
-            msg = (
-                f"member {name!r}: header promises {shape} {dtype} ({nbytes} bytes), {left} follow"
-            )
-            raise ValueError(msg)
-        data = member.read(nbytes)
-    flat = np.frombuffer(data, dtype=dtype)
-    return (flat.reshape(shape, order="F") if fortran else flat.reshape(shape)).copy(order="K")
 
 
 def _read_pickle(f: IO[bytes], target: Path) -> object:
-    import pickle
-
     try:
         obj = safe_load(f)
-    except UnsafePickleError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+    except MalformedPickleError as exc:
         msg = (
             f"{str(target)!r} is neither an .npz file nor a pickled dict of NumPy arrays "
             f"(the book's sample_weight.pkl format): {exc}"
         )
-        raise ValueError(msg) from exc
+        raise MalformedPickleError(msg) from None
+    except UnsafePickleError as exc:
+        msg = f"{str(target)!r}: {exc}; nothing in it was run"
+        raise UnsafePickleError(msg) from None
     if not isinstance(obj, dict) or not all(isinstance(v, np.ndarray) for v in obj.values()):
         msg = (
             f"{str(target)!r} must hold a dict of NumPy arrays keyed 'W1', 'b1', ..., got "

@@ -27,7 +27,7 @@ CROSS_ENTROPY_DELTA = 1e-7
 
 def _pair(y: Any, t: Any) -> tuple[Any, Any, Any]:
     y = as_array(y, "y")
-    t = as_array(t, "t")
+    t = as_array(t, "t", like=y)
     xp = namespace(y, t)
     check_float(xp, y, "y")
     check_float(xp, t, "t")
@@ -39,9 +39,16 @@ def _pair(y: Any, t: Any) -> tuple[Any, Any, Any]:
 
 
 def _batch_size(y: Any) -> int:
+    """The number of samples; an empty batch (or no outputs) is an error, not NaN."""
     n = 1
     for d in y.shape[:-1]:
         n *= int(d)
+    if n == 0 or int(y.shape[-1]) == 0:
+        msg = (
+            f"`y` has shape {tuple(y.shape)}: an empty batch has no mean loss; pass at "
+            "least one sample with at least one output"
+        )
+        raise ValueError(msg)
     return n
 
 
@@ -77,8 +84,9 @@ def sum_squared_error(y: Any, t: Any, /) -> Any:
     0.0975
     """
     xp, y, t = _pair(y, t)
+    n = _batch_size(y)
     d = y - t
-    return 0.5 * xp.sum(d * d) / _batch_size(y)
+    return 0.5 * xp.sum(d * d) / n
 
 
 def mean_squared_error(y: Any, t: Any, /) -> Any:
@@ -129,6 +137,18 @@ def _one_hot_mask(xp: Any, y: Any, t: Any) -> Any:
     return xp.expand_dims(t, axis=-1) == classes
 
 
+def _integer_one_hot(xp: Any, y: Any, t: Any) -> Any:
+    """Integer targets with ``y``'s shape: one-hot 0/1 (the book's ``np.eye(10, dtype=int)``)."""
+    if t.size and (int(xp.min(t)) < 0 or int(xp.max(t)) > 1):
+        msg = (
+            f"integer `t` with y's shape {tuple(y.shape)} is read as one-hot targets and must "
+            f"hold only 0 and 1, got values {int(xp.min(t))}..{int(xp.max(t))}; for class "
+            "indices pass shape y.shape[:-1]"
+        )
+        raise ValueError(msg)
+    return xp.astype(t, y.dtype)
+
+
 def cross_entropy_error(y: Any, t: Any, /) -> Any:
     """Cross-entropy of predicted probabilities ``y`` against labels ``t``.
 
@@ -138,8 +158,10 @@ def cross_entropy_error(y: Any, t: Any, /) -> Any:
         Probabilities (e.g. the output of :func:`softmax`); the last axis holds
         the classes, leading axes are batch axes.
     t : array
-        Either one-hot (or any probability) targets with ``y``'s shape and a
-        floating dtype, or integer class labels with shape ``y.shape[:-1]``.
+        Either one-hot (or any probability) targets with ``y``'s shape
+        (floating, or integer 0/1 such as ``np.eye(10, dtype=int)[labels]``),
+        or integer class labels with shape ``y.shape[:-1]``. Python data
+        becomes an array of ``y``'s library.
 
     Returns
     -------
@@ -166,12 +188,17 @@ def cross_entropy_error(y: Any, t: Any, /) -> Any:
     0.510825
     """
     y = as_array(y, "y")
-    t = as_array(t, "t", float_default=False)
+    t = as_array(t, "t", float_default=False, like=y)
     xp = namespace(y, t)
     check_float(xp, y, "y")
     if y.ndim == 0:
         msg = "`y` must have at least one axis (the classes), got a 0-d array"
         raise ValueError(msg)
+    n = _batch_size(y)
+    if xp.isdtype(t.dtype, "bool") and tuple(t.shape) == tuple(y.shape):
+        t = xp.astype(t, y.dtype)
+    elif xp.isdtype(t.dtype, "integral") and tuple(t.shape) == tuple(y.shape):
+        t = _integer_one_hot(xp, y, t)
     log_y = xp.log(y + CROSS_ENTROPY_DELTA)
     if xp.isdtype(t.dtype, "integral"):
         mask = _one_hot_mask(xp, y, t)
@@ -187,7 +214,7 @@ def cross_entropy_error(y: Any, t: Any, /) -> Any:
     else:
         msg = f"`t` must be integer class labels or floating one-hot targets, got dtype {t.dtype}"
         raise TypeError(msg)
-    return -total / _batch_size(y)
+    return -total / n
 
 
 def softmax_loss(x: Any, t: Any, /) -> Any:

@@ -21,7 +21,7 @@ from .activations import softmax
 from .losses import cross_entropy_error
 from .network import check_input, forward_layers, layer_arrays
 from .numgrad import book_loop, check_activation
-from .predictor import predict as _predict_sigmoid_mlp
+from .predictor import predict_mlp as _predict_mlp
 
 __all__ = ["MultiLayerNet", "TwoLayerNet", "accuracy_of"]
 
@@ -148,11 +148,11 @@ class MultiLayerNet:
     def predict(self, x: Any) -> Any:
         """Class probabilities ``softmax(scores)`` for one input (1-D) or a batch (2-D).
 
-        A sigmoid network goes through :func:`dlcore.predict` (and so through a
-        backend's bound kernel, :meth:`dlcore.backends.Backend.bind_predict`).
+        Sigmoid and ReLU networks go through :func:`dlcore.predict`'s cache (and so
+        through a backend's bound kernel, :meth:`dlcore.backends.Backend.bind_predict`).
         """
-        if self.activation == "sigmoid":
-            return _predict_sigmoid_mlp(self.params, x)
+        if self.activation in ("sigmoid", "relu"):
+            return _predict_mlp(self.params, x, self.activation)
         return softmax(self._scores(self.params, x))
 
     def loss(self, x: Any, t: Any) -> Any:
@@ -166,9 +166,7 @@ class MultiLayerNet:
         :math:`\\frac{\\lambda}{2} \\sum_i \\lVert W_i \\rVert^2` when
         ``weight_decay_lambda`` is set.
         """
-        return self._decayed(
-            self.params, cross_entropy_error(softmax(self._scores(self.params, x)), t)
-        )
+        return self._decayed(self.params, cross_entropy_error(self.predict(x), t))
 
     def _decayed(self, params: dict[str, Any], loss: Any) -> Any:
         if not self.weight_decay_lambda:

@@ -1,12 +1,14 @@
 """Inference with a network validated once: :class:`Predictor` and the book's :func:`predict`.
 
 A :class:`Predictor` checks the network once and binds the active backend's
-kernel (:meth:`dlcore.backends.Backend.bind_predict`). On every call it checks
-the input and, cheaply, that the dict has the same keys and its arrays the
-same shapes and dtypes; the kernel then runs on the dict's current arrays.
-Weights updated in place (``params[k] -= lr * g``) are seen, and a reshaped,
-retyped or reassigned array is validated again (and refused if invalid),
-never used wrongly.
+kernel (:meth:`dlcore.backends.Backend.bind_predict`). On every call it
+checks the input and that the dict still has the same number of entries,
+fetches ``W1, b1, ..., Wn, bn`` by key, and runs the kernel on these current
+arrays. Weights updated in place (``params[k] -= lr * g``) are seen; the
+kernel refuses arrays whose shape or dtype changed (the NumPy kernels check
+the layouts, Numba types every call and checks the shapes in compiled code),
+and the network is then validated again (and refused if invalid), never
+used wrongly.
 
 :func:`predict` reuses one binding per network dict through a cache that
 holds no network alive: its entries keep no arrays, only their keys, shapes
@@ -19,21 +21,16 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from .backends import get_backend
-from .network import _check_x, _keys, check_network
+from .backends._base import StaleArraysError, array_layouts
+from .network import ACTIVATIONS, _check_x, _keys, check_network
 
 __all__ = ["Predictor", "predict"]
-
-# What the bound kernels rely on, checked on every call: the shape and dtype of each
-# array (attrgetter, itemgetter and map keep the check in C). Anything else a kernel
-# needs (the library, contiguity) it checks itself or fails on; such a failure is
-# validated again, so the error names the array.
-_LAYOUT = attrgetter("shape", "dtype")
 
 
 class _Binding:
@@ -41,35 +38,41 @@ class _Binding:
 
     The kernel gets the dict's current arrays on every call, so an array
     updated in place or replaced by one of the same shape and dtype is simply
-    used; a changed key, shape or dtype makes :meth:`arrays` return ``None``
-    and the caller validates again.
+    used; a changed key, shape or dtype raises :class:`_Stale` and the caller
+    validates again.
     """
 
     __slots__ = (
         "__weakref__",
+        "activation",
         "backend",
-        "dict_keys",
         "dtype",
-        "in_order",
+        "fetch",
         "keys",
         "layouts",
         "n_in",
-        "order",
         "run",
+        "size",
     )
 
-    def __init__(self, network: Mapping[str, Any], backend: Any) -> None:
+    def __init__(self, network: Mapping[str, Any], backend: Any, activation: str) -> None:
         self.keys = tuple(_keys(check_network(network)))
-        self.dict_keys = tuple(network)
-        self.order = itemgetter(*map(self.dict_keys.index, self.keys))
-        self.in_order = self.dict_keys == self.keys  # W1, b1, W2, ...: no reordering
-        arrays = self.order(tuple(network.values()))
-        self.layouts = tuple(map(_LAYOUT, arrays))
+        self.size = len(self.keys)
+        self.fetch = itemgetter(*self.keys)  # W1, b1, ..., Wn, bn in layer order, in C
+        arrays = self.fetch(network)
+        self.layouts = array_layouts(arrays)
         # an x that needs no check_input: a NumPy array of W1's dtype with W1's rows
         self.dtype = arrays[0].dtype if type(arrays[0]) is np.ndarray else None
         self.n_in = arrays[0].shape[0]
         self.backend = backend
-        self.run = backend.bind_predict(arrays)
+        self.activation = activation
+        # the book's sigmoid network without the keyword: backends written before it
+        # (an override of bind_predict(arrays)) keep working
+        self.run = (
+            backend.bind_predict(arrays)
+            if activation == "sigmoid"
+            else backend.bind_predict(arrays, activation=activation)
+        )
 
     def __call__(self, network: Mapping[str, Any], x: Any) -> Any:
         """The bound kernel on the network's current arrays and ``x`` (checked).
@@ -78,23 +81,24 @@ class _Binding:
         the shape or dtype of an array, are no longer those bound.
         """
         try:
-            values = tuple(network.values())
-            if tuple(network) != self.dict_keys:
+            if len(network) != self.size:  # every key is fetched: no other may be there
                 raise _Stale
-            arrays: tuple[Any, ...] = values if self.in_order else self.order(values)
-            if tuple(map(_LAYOUT, arrays)) != self.layouts:
-                raise _Stale
-        except (AttributeError, TypeError):  # not a mapping, or an array lost an attribute
+            arrays = self.fetch(network)
+        except (KeyError, TypeError):  # a key gone, or not a mapping
             raise _Stale from None
-        if (
-            not (type(x) is np.ndarray and x.dtype is self.dtype and 0 < x.ndim < 3)
-            or x.shape[-1] != self.n_in
-        ):
-            x = _check_x(arrays[0], x)
         try:
+            if (
+                not (type(x) is np.ndarray and x.dtype is self.dtype and 0 < x.ndim < 3)
+                or x.shape[-1] != self.n_in
+            ):
+                x = _check_x(arrays[0], x)
             return self.run(arrays, x)
+        except StaleArraysError:
+            raise _Stale from None
         except Exception:
-            check_network(network)  # changed beyond the layout check: name the array
+            check_network(network)  # changed beyond what the kernel takes: name the array
+            if array_layouts(arrays) != self.layouts:
+                raise _Stale from None  # valid, but not the network bound: bind again
             raise
 
 
@@ -111,6 +115,9 @@ class Predictor:
         ``W1, b1, ..., Wn, bn`` as for :func:`predict` (validated now).
     backend : str or Backend, optional
         The backend whose kernel runs it (default: the active one, now).
+    activation : str
+        The hidden-layer activation, a name of :data:`dlcore.network.ACTIVATIONS`
+        (default ``"sigmoid"``, the book's ``predict``).
 
     Notes
     -----
@@ -137,9 +144,11 @@ class Predictor:
 
     __slots__ = ("_binding", "_network")
 
-    def __init__(self, network: Mapping[str, Any], *, backend: Any = None) -> None:
+    def __init__(
+        self, network: Mapping[str, Any], *, backend: Any = None, activation: str = "sigmoid"
+    ) -> None:
         self._network = network
-        self._binding = _Binding(network, get_backend(backend))
+        self._binding = _Binding(network, get_backend(backend), _check_activation(activation))
 
     @property
     def backend(self) -> Any:
@@ -156,7 +165,8 @@ class Predictor:
         try:
             return self._binding(self._network, x)
         except _Stale:  # a key, or an array's shape or dtype, changed: validate again
-            self._binding = _Binding(self._network, self._binding.backend)
+            old = self._binding
+            self._binding = _Binding(self._network, old.backend, old.activation)
             return self._binding(self._network, x)
 
     def __repr__(self) -> str:
@@ -174,12 +184,13 @@ _LOCK = threading.Lock()
 class _Entry:
     """A cached binding, dropped when the network's first array is freed."""
 
-    __slots__ = ("__weakref__", "backend", "binding", "key", "ref")
+    __slots__ = ("__weakref__", "activation", "backend", "binding", "key", "ref")
 
     def __init__(self, key: int, binding: _Binding, first: Any) -> None:
         self.key = key
         self.binding = binding
         self.backend = binding.backend
+        self.activation = binding.activation
         self.ref = weakref.ref(first, self._expire)
 
     def _expire(self, _ref: Any) -> None:
@@ -188,11 +199,11 @@ class _Entry:
                 del _CACHE[self.key]
 
 
-def _bind_cached(network: Mapping[str, Any], backend: Any) -> _Binding:
-    binding = _Binding(network, backend)
+def _bind_cached(network: Mapping[str, Any], backend: Any, activation: str) -> _Binding:
+    binding = _Binding(network, backend, activation)
     key = id(network)
     try:
-        entry = _Entry(key, binding, binding.order(tuple(network.values()))[0])
+        entry = _Entry(key, binding, binding.fetch(network)[0])
     except TypeError:  # arrays that take no weak reference: not cached
         return binding
     with _LOCK:
@@ -241,9 +252,33 @@ def predict(network: Mapping[str, Any], x: Any) -> Any:
     """
     backend = get_backend()
     entry = _CACHE.get(id(network))
-    if entry is not None and entry.backend is backend:
+    if entry is not None and entry.backend is backend and entry.activation == "sigmoid":
         try:
             return entry.binding(network, x)
         except _Stale:
             pass
-    return _bind_cached(network, backend)(network, x)
+    return _bind_cached(network, backend, "sigmoid")(network, x)
+
+
+def predict_mlp(network: Mapping[str, Any], x: Any, activation: str) -> Any:
+    """:func:`predict` with another hidden-layer activation (a validated name), same cache.
+
+    For :class:`dlcore.MultiLayerNet`; the cache keeps one binding per network dict,
+    so alternating activations on one dict binds again each time.
+    """
+    backend = get_backend()
+    entry = _CACHE.get(id(network))
+    if entry is not None and entry.backend is backend and entry.activation == activation:
+        try:
+            return entry.binding(network, x)
+        except _Stale:
+            pass
+    return _bind_cached(network, backend, activation)(network, x)
+
+
+def _check_activation(activation: Any) -> str:
+    """Return ``activation`` if it names a hidden-layer activation of :data:`ACTIVATIONS`."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        msg = f"`activation` must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+        raise ValueError(msg)
+    return activation

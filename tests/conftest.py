@@ -35,6 +35,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run backend-parametrized tests on this backend only (repeatable); "
         "default: $DLCORE_TEST_BACKENDS or every installed backend",
     )
+    parser.addoption(
+        "--fuzz",
+        type=int,
+        default=300,
+        metavar="N",
+        help="examples per file format in tests/test_hostile_fuzz.py (default 300; "
+        "10000 for the full fuzz run)",
+    )
 
 
 def selected_backends(config: pytest.Config) -> list[str]:

@@ -86,9 +86,9 @@ def test_closure_style_sees_in_place_perturbation():
     np.testing.assert_allclose(g, 3 * w**2, rtol=1e-7)
 
 
-def test_float32_is_differentiated_in_float64(backend):
-    # f(x) = sum(x**2) at x = 1.1: in float32 with h=1e-4 the difference is off by ~1e-3;
-    # the promoted computation recovers 2.2 to float32 precision.
+def test_float32_is_perturbed_in_its_own_dtype(backend):
+    # f(x) = sum(x**2) at x = (1.1, -0.3): x itself (float32) is perturbed, with the float32
+    # default step eps**(1/3); the rounding error eps * |f| / h bounds the result's error.
     x = backend.asarray(np.array([1.1, -0.3], dtype=np.float32))
     seen = []
 
@@ -98,13 +98,15 @@ def test_float32_is_differentiated_in_float64(backend):
 
     g = dlcore.numerical_gradient(f, x)
     assert g.dtype == x.dtype
-    assert all(d == backend.xp.float64 for d in seen)
+    if backend.name != "jax":
+        assert all(d == x.dtype for d in seen)
     expected = 2 * np.array([1.1, -0.3], dtype=np.float32).astype(np.float64)
-    np.testing.assert_allclose(dlcore.to_numpy(g), expected, rtol=1e-6)
+    bound = np.finfo(np.float32).eps * 1.3 / np.finfo(np.float32).eps ** (1 / 3)
+    np.testing.assert_allclose(dlcore.to_numpy(g), expected, atol=4 * bound)
 
 
 def test_float32_naive_difference_would_be_wrong():
-    """Documents why float32 is promoted: the naive float32 difference has ~1e-3 error."""
+    """Documents why float32 takes a larger step: with h=1e-4 the difference has ~1e-3 error."""
     x = np.float32(1.1)
     h = np.float32(1e-4)
     naive = ((x + h) ** 2 - (x - h) ** 2) / (2 * h)
@@ -144,5 +146,5 @@ def test_bad_arguments(backend):
         dlcore.numerical_gradient(lambda v: v, x)
     with pytest.raises(ValueError, match="step_num"):
         dlcore.gradient_descent(function_2, x, step_num=-1)
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="`lr` must be a finite real number"):
         dlcore.gradient_descent(function_2, x, lr=float("nan"))

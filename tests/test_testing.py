@@ -58,7 +58,7 @@ class _WrongForward(NumpyBackend):
 
     name = "planted_forward"
 
-    def bind_predict(self, arrays):
+    def bind_predict(self, arrays, *, activation="sigmoid"):
         def run(arrays, x):
             h = x
             for i in range(0, len(arrays) - 2, 2):
@@ -106,7 +106,8 @@ def test_a_wrong_kernel_fails_with_a_readable_report(planted):
     assert "predict, Predictor, predict_batches" in failed
     assert "sigmoid" not in failed  # the maths that does not use the kernel still passes
     assert re.search(
-        r"FAIL\s+kernel bind_predict\s+float32\s+bind_predict \(1 rows\): values differ", text
+        r"FAIL\s+kernel bind_predict\s+float32\s+bind_predict sigmoid \(1 rows\): values differ",
+        text,
     )
     assert "expected" in text
     assert text.splitlines()[-1].startswith("FAILED: backend 'planted_forward' on cpu:")
@@ -128,8 +129,8 @@ def test_a_kernel_that_loses_the_device_fails():
     from dlcore.backends.compat import CompatBackend
 
     class Homesick(CompatBackend):
-        def bind_predict(self, arrays):
-            generic = super().bind_predict(arrays)
+        def bind_predict(self, arrays, *, activation="sigmoid"):
+            generic = super().bind_predict(arrays, activation=activation)
             cpu = strict.Device("CPU_DEVICE")
             return lambda arrays, x: generic([a.to_device(cpu) for a in arrays], x.to_device(cpu))
 

@@ -6,8 +6,9 @@ Scratch* (O'Reilly Japan, 2016), github.com/oreilly-japan/deep-learning-from-scr
 ``sigmoid_grad``, ``relu``, ``softmax``), section 4.2.4 (``cross_entropy_error``
 for one-hot ``t``), ``common/gradient.py`` (``numerical_gradient``),
 ``ch03/neuralnet_mnist.py`` (``predict``) and ``ch04/two_layer_net.py``
-(``TwoLayerNet``). Changes: type hints, docstrings, English comments, and the
-keyword ``h`` of ``numerical_gradient`` (the book fixes ``h = 1e-4``, the default).
+(``TwoLayerNet``); chapter 5's training is in :mod:`dlcore.bench.book_train`.
+Changes: type hints, docstrings, English comments, and the keyword ``h`` of
+``numerical_gradient`` (the book fixes ``h = 1e-4``, the default).
 dlcore's own implementations live elsewhere; nothing here is used by them.
 
 Examples

@@ -20,6 +20,7 @@ import numpy as np
 
 from dlcore._validate import check_count, progress_bar
 
+from .book import predict as book_predict
 from .engine import Timing, check_budget, compare
 from .peers import PEERS, book_skip_reason, check_peer, peer_status
 from .report import BenchReport, Measurement
@@ -61,6 +62,7 @@ def run_bench(
     dtype: str = "float32",
     progress: bool = True,
     data: tuple[Mapping[str, Any], Any, Any] | None = None,
+    images: str = "mnist",
 ) -> BenchReport:
     """Time MNIST inference image by image and in batches on each backend and peer.
 
@@ -96,6 +98,10 @@ def run_bench(
     data : (network, images, labels), optional
         Other data than the shipped sample network and test set (NumPy
         arrays; for tests and custom networks).
+    images : {"mnist", "dense"}
+        ``"dense"`` replaces the images by as many uniform random ones in
+        [0, 1) (seed 0; no pixel is 0, so nothing can skip zeros); the
+        accuracy is then the agreement with the book's ``predict``.
 
     Returns
     -------
@@ -125,6 +131,9 @@ def run_bench(
     sizes = [check_count(b, "batch_size") for b in batch_sizes]
     if dtype not in ("float32", "float64"):
         msg = f"`dtype` must be 'float32' or 'float64', got {dtype!r}"
+        raise ValueError(msg)
+    if images not in ("mnist", "dense"):
+        msg = f"`images` must be 'mnist' or 'dense', got {images!r}"
         raise ValueError(msg)
     default_budget, default_rounds = _DEFAULTS[bool(quick)]
     budget = default_budget if budget is None else check_budget(budget)
@@ -157,6 +166,9 @@ def run_bench(
         network = {k: np.asarray(v, dtype=dtype) for k, v in data[0].items()}
         x = np.ascontiguousarray(data[1], dtype=dtype)
         t = np.asarray(data[2])
+    if images == "dense":
+        x = np.random.default_rng(0).random(x.shape, dtype=np.float64).astype(dtype)
+        t = np.argmax(book_predict(network, x), axis=-1)  # agreement with the book
     if "book" in peer_names and book_skip_reason(network):
         peer_names.remove("book")
         skipped["book"] = book_skip_reason(network)
@@ -183,6 +195,7 @@ def run_bench(
             bar.close()
     meta = _meta(runners, network, dtype, int(x.shape[0]), budget, rounds, quick)
     meta["settings"]["settle_s"] = settle
+    meta["settings"]["image_kind"] = "MNIST test images" if images == "mnist" else "dense random"
     return BenchReport(results=_ratios(results), skipped=skipped, meta=meta)
 
 

@@ -69,6 +69,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, ValueError, TypeError, OSError, ImportError) as exc:  # BackendError too
+    except _user_errors() as exc:
         print(f"dlcore {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"dlcore {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What the library raises for a mistake the user can fix: one line, no traceback.
+
+    Anything else is a bug and keeps its traceback.
+    """
+    import pickle
+
+    from dlcore.backends import BackendError
+    from dlcore.data import MnistFetchError
+
+    return (
+        CLIError,
+        ValueError,  # bad values, files that are not what they claim, MnistVerificationError
+        TypeError,
+        OSError,  # missing files, permissions, CacheLockTimeout
+        ImportError,  # a missing optional package
+        BackendError,  # BackendDeviceError is a RuntimeError
+        pickle.UnpicklingError,  # UnsafePickleError
+        MnistFetchError,
+    )

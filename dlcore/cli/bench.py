@@ -49,6 +49,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-peers", action="store_true", help="time dlcore backends only")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument(
+        "--images",
+        choices=("mnist", "dense"),
+        default="mnist",
+        help="the MNIST test images (default) or as many dense uniform random ones",
+    )
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="time the book's training recipe instead (one epoch per round, vs the book's "
+        "ch05 loop; --repeats 16 trains 10,200 iterations)",
+    )
     p.add_argument("--quick", action="store_true", help="a smoke run: 0.2 s and 3 rounds each")
     p.add_argument("--budget", type=float, help="seconds of timing per configuration (default 2.0)")
     p.add_argument("--repeats", type=int, help="interleaved rounds per configuration (default 5)")
@@ -61,7 +73,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``dlcore bench``; the library checks the values, this checks the options agree."""
     from dlcore.bench import DEFAULT_BATCH_SIZES, PEERS, run_bench
-    from dlcore.io import check_output_path
+    from dlcore.cli._paths import check_output, check_plot
 
     if args.mode == "single" and args.batch_size:
         msg = "nothing selected: --batch-size was given with --mode single; drop one of them"
@@ -69,15 +81,13 @@ def run(args: argparse.Namespace) -> int:
     if args.no_peers and args.peer:
         msg = "--no-peers and --peer contradict each other; drop one of them"
         raise CLIError(msg)
-    try:
-        for path, option in ((args.json, "--json"), (args.plot, "--plot")):
-            if path is not None:
-                check_output_path(path, option)
-    except PermissionError as exc:
-        raise CLIError(str(exc)) from None
+    check_output(args.json, "--json")
+    check_plot(args.plot)
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         msg = '--plot needs matplotlib; install it with: pip install "dlcore[plot]"'
         raise CLIError(msg)
+    if args.train:
+        return _train(args)
 
     report = run_bench(
         args.backend,
@@ -89,18 +99,41 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         dtype=args.dtype,
         progress=not args.no_progress,
+        images=args.images,
     )
     meta, settings = report.meta, report.meta["settings"]
     print(
-        f"dlcore {meta['versions']['dlcore']}: MNIST inference, {settings['images']} test "
-        f"images, {meta['network']}, {settings['dtype']}; {meta['machine']['cpu_count']} CPUs, "
+        f"dlcore {meta['versions']['dlcore']}: MNIST inference, {settings['images']} "
+        f"{settings['image_kind']}, {meta['network']}, {settings['dtype']}; "
+        f"{meta['machine']['cpu_count']} CPUs, "
         f"median of {settings['rounds']} interleaved rounds (IQR: 25th-75th percentile)"
     )
     print(report.table())
-    if args.json:
+    if args.json is not None:
         report.write_json(args.json)
         print(f"wrote {args.json}")
-    if args.plot:
+    if args.plot is not None:
         report.plot(args.plot)
         print(f"wrote {args.plot}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    """``dlcore bench --train``: the book's recipe on each backend against the book's loop."""
+    from dlcore.bench.train import run_train_bench
+
+    if args.json or args.plot:
+        msg = "--train prints its table only; drop --json/--plot"
+        raise CLIError(msg)
+    names = args.backend or ["numpy", "numba"]
+    rounds = args.repeats or (2 if args.quick else 5)
+    report = run_train_bench(
+        names, rounds=rounds, dtype=args.dtype, book=not args.no_peers and args.peer != []
+    )
+    print(
+        f"training, the book's ch05 recipe (784-50-10 ReLU, batch 100, SGD lr 0.1), "
+        f"{args.dtype}; median of {rounds} interleaved epochs (600 iterations each) after one "
+        f"untimed epoch"
+    )
+    print(report.table())
     return 0

@@ -86,25 +86,25 @@ def _init(value: str | None, default: float | str) -> float | str:
 
 def _train(args: argparse.Namespace) -> int:
     import dlcore
-    from dlcore.io import check_output_path
+    from dlcore.cli._paths import check_output, check_plot
 
-    for path, option in ((args.plot, "--plot"), (args.save, "--save")):
-        if path is not None:  # before the training run, not after it
-            check_output_path(path, option)
+    check_plot(args.plot)  # before the training run, not after it
+    check_output(args.save, "--save")
+    if len(args.hidden) == 1 and args.weight_decay:
+        msg = "--weight-decay needs a MultiLayerNet (2 or more --hidden layers)"
+        raise CLIError(msg)
+    init = _init(args.init, 0.01 if len(args.hidden) == 1 else "xavier")
     with dlcore.use_backend(args.backend) if args.backend else nullcontext():
         (x_train, t_train), (x_test, t_test) = dlcore.load_mnist(
             normalize=True, flatten=True, one_hot_label=False
         )
         n_in, n_out = int(x_train.shape[1]), 10
-        if len(args.hidden) == 1 and args.weight_decay:
-            msg = "--weight-decay needs a MultiLayerNet (2 or more --hidden layers)"
-            raise CLIError(msg)
         if len(args.hidden) == 1:
             net: Any = dlcore.TwoLayerNet(
                 n_in,
                 args.hidden[0],
                 n_out,
-                weight_init_std=_init(args.init, 0.01),  # type: ignore[arg-type]
+                weight_init_std=init,  # type: ignore[arg-type]
                 seed=args.seed,
                 activation=args.activation,
                 dtype=args.dtype,
@@ -115,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
                 args.hidden,
                 n_out,
                 activation=args.activation,
-                weight_init_std=_init(args.init, "xavier"),
+                weight_init_std=init,
                 weight_decay_lambda=args.weight_decay,
                 seed=args.seed,
                 dtype=args.dtype,
@@ -151,10 +151,10 @@ def _train(args: argparse.Namespace) -> int:
         f"done in {seconds:.1f} s ({per_10k:.1f} s per 10,000 iterations incl. evaluation): "
         f"train acc {history['train_acc'][-1]:.4f}, test acc {history['test_acc'][-1]:.4f}"
     )
-    if args.plot:
+    if args.plot is not None:
         dlcore.plot_history(history, args.plot)
         print(f"training curves saved to {args.plot}")
-    if args.save:
+    if args.save is not None:
         dlcore.save_weights(net.params, args.save)
         print(f"weights saved to {args.save}")
     return 0

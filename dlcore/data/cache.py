@@ -41,6 +41,7 @@ __all__ = [
     "cache_dir",
     "cache_file",
     "cache_lock",
+    "ensure_dir",
     "load_cache",
     "mnist_cache_dir",
     "move_aside",
@@ -93,6 +94,38 @@ def cache_dir() -> Path:
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     root = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     return root / _APP
+
+
+def _fix() -> str:
+    env = os.environ.get(ENV_DATA_DIR, "").strip()
+    where = f"it comes from {ENV_DATA_DIR}={env!r}" if env else "it is the user cache directory"
+    return f"{where}; set {ENV_DATA_DIR} to a writable folder"
+
+
+def ensure_dir(folder: Path) -> Path:
+    """Create the data folder ``folder`` if needed; a clear one-line error if it cannot be.
+
+    Raises
+    ------
+    NotADirectoryError
+        ``folder`` (or a parent) is a file.
+    PermissionError
+        ``folder`` cannot be created or written.
+    OSError
+        Any other reason, named (a read-only file system, ...).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        msg = f"the dlcore data directory {folder} is a file (or in one), not a folder; {_fix()}"
+        raise NotADirectoryError(msg) from None
+    except OSError as exc:
+        msg = f"cannot create the dlcore data directory {folder} ({exc.strerror}); {_fix()}"
+        raise type(exc)(msg) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        msg = f"the dlcore data directory {folder} is not writable; {_fix()}"
+        raise PermissionError(msg)
+    return folder
 
 
 def _try_lock(fd: int) -> bool:
@@ -154,8 +187,12 @@ def cache_lock(
     up after a crash.
     """
     lock_path = Path(path)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    ensure_dir(lock_path.parent)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        msg = f"cannot open the lock file {lock_path} ({exc.strerror}); {_fix()}"
+        raise type(exc)(msg) from None
     try:
         deadline = time.monotonic() + timeout
         while not _try_lock(fd):

@@ -6,14 +6,18 @@ the elements in C order, big-endian. MNIST uses type ``0x08`` (uint8): images
 are ``idx3`` (N, 28, 28), labels ``idx1`` (N,).
 
 The reader trusts nothing in the file: it checks the magic number, the type
-code, the number and product of the dimensions against a size limit, and that
-the data is exactly as long as the header says, before it builds an array.
+code, the number and product of the dimensions against a size limit
+(:func:`dlcore.io.size_limit`: ``max_bytes=``, ``$DLCORE_MAX_BYTES`` or 64 MiB),
+and that the data is exactly as long as the header says, before it builds an
+array. For a gzip file the length comes from the gzip trailer, so a header that
+lies is refused before anything is decompressed.
 Every failure raises :class:`IDXError` naming the file and what was wrong.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -22,7 +26,7 @@ from typing import IO
 
 import numpy as np
 
-from dlcore._validate import check_count
+from dlcore.io import size_limit
 
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
@@ -37,9 +41,8 @@ _DTYPES: dict[int, np.dtype] = {
 }
 _CODES: dict[str, int] = {dt.newbyteorder(">").str: code for code, dt in _DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_MIN = 18  # a 10-byte header, an empty deflate block, the 8-byte trailer
 _MAX_NDIM = 8
-#: Refuse headers that promise more than this many bytes (the MNIST training images are 47 MB).
-DEFAULT_MAX_BYTES = 1 << 30
 _CHUNK = 1 << 20
 
 
@@ -64,7 +67,10 @@ def _read_exactly(f: IO[bytes], n: int) -> bytes:
     return bytes(buf)
 
 
-def _parse(f: IO[bytes], name: str, max_bytes: int) -> np.ndarray:
+def _parse(
+    f: IO[bytes], name: str, max_bytes: int, *, size: int | None, gzip_size: int | None
+) -> np.ndarray:
+    """The array in ``f``: ``size`` bytes long, or ``gzip_size`` (mod 2**32) decompressed."""
     head = _read_exactly(f, 4)
     if len(head) < 4:
         msg = f"{name}: not an IDX file: {len(head)} bytes, the 4-byte header is missing"
@@ -86,11 +92,28 @@ def _parse(f: IO[bytes], name: str, max_bytes: int) -> np.ndarray:
         raise IDXError(msg)
     shape = struct.unpack(f">{ndim}I", dims_raw)
     dtype = _DTYPES[code]
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: np.prod wraps around
     if nbytes > max_bytes:
         msg = (
             f"{name}: IDX header promises shape {shape} ({nbytes} bytes), more than the "
-            f"limit of {max_bytes} bytes; the header is probably garbled"
+            f"limit of {max_bytes} bytes; the header is probably garbled (if the file is "
+            "trusted, raise the limit with max_bytes= or DLCORE_MAX_BYTES)"
+        )
+        raise IDXError(msg)
+    need = 4 + 4 * ndim + nbytes
+    if gzip_size is not None and (need - gzip_size) % 2**32:
+        what = "truncated" if need % 2**32 > gzip_size else "has trailing bytes"
+        msg = (
+            f"{name}: IDX file {what}, or corrupt or truncated gzip data: the gzip trailer "
+            f"gives {gzip_size} bytes, the header shape {shape} needs {need} (nothing was "
+            "decompressed beyond the header); download the file again"
+        )
+        raise IDXError(msg)
+    if size is not None and need != size:
+        what = "truncated" if need > size else "has trailing bytes"
+        msg = (
+            f"{name}: IDX file {what}: header shape {shape} needs {nbytes} data bytes, "
+            f"the file holds {size - 4 - 4 * ndim}; download the file again"
         )
         raise IDXError(msg)
     data = _read_exactly(f, nbytes + 1)
@@ -106,7 +129,7 @@ def _parse(f: IO[bytes], name: str, max_bytes: int) -> np.ndarray:
 
 
 def read_idx(
-    source: str | os.PathLike[str] | IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES
+    source: str | os.PathLike[str] | IO[bytes], *, max_bytes: int | None = None
 ) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed, detected from its first bytes).
 
@@ -115,7 +138,8 @@ def read_idx(
     source : path or binary file object
         The file to read.
     max_bytes : int, optional
-        Refuse a header that promises more data than this (default 1 GiB, >= 0).
+        Refuse a header that promises more data than this (>= 0; default
+        :func:`dlcore.io.size_limit`: ``$DLCORE_MAX_BYTES`` or 64 MiB).
 
     Returns
     -------
@@ -142,12 +166,12 @@ def read_idx(
     array([[1, 2],
            [3, 4]], dtype=uint8)
     """
-    max_bytes = check_count(max_bytes, "max_bytes", minimum=0)
+    limit = size_limit(max_bytes)
     name = _name(source)
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
-            return _read_stream(f, name, max_bytes)
-    return _read_stream(source, name, max_bytes)
+            return _read_stream(f, name, limit)
+    return _read_stream(source, name, limit)
 
 
 def _read_stream(f: IO[bytes], name: str, max_bytes: int) -> np.ndarray:
@@ -156,12 +180,19 @@ def _read_stream(f: IO[bytes], name: str, max_bytes: int) -> np.ndarray:
         raise TypeError(msg)
     pos = f.tell()
     is_gzip = f.read(2) == _GZIP_MAGIC
+    size = f.seek(0, os.SEEK_END) - pos
+    if is_gzip and size >= _GZIP_MIN:  # ISIZE: the uncompressed length mod 2**32
+        f.seek(pos + size - 4)
+        total = int.from_bytes(f.read(4), "little")
     f.seek(pos)
     if not is_gzip:
-        return _parse(f, name, max_bytes)
+        return _parse(f, name, max_bytes, size=size, gzip_size=None)
+    if size < _GZIP_MIN:
+        msg = f"{name}: truncated gzip file ({size} bytes); download the file again"
+        raise IDXError(msg)
     try:
         with gzip.GzipFile(fileobj=f, mode="rb") as gz:
-            return _parse(gz, name, max_bytes)  # type: ignore[arg-type]
+            return _parse(gz, name, max_bytes, size=None, gzip_size=total)  # type: ignore[arg-type]
     except (OSError, EOFError, zlib.error) as exc:
         msg = f"{name}: corrupt or truncated gzip data ({exc}); download the file again"
         raise IDXError(msg) from None

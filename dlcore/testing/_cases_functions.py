@@ -117,7 +117,9 @@ def _numerical_gradient(ck: Checker) -> None:
     xb = ck.put(x)
     ck.same("numerical_gradient", dlcore.numerical_gradient(lambda v: xp.sum(v * v), xb), 2 * x)
     ck.same("numerical_gradient (input restored)", xb, x)
-    kernel = ck.backend.numerical_gradient(lambda v: xp.sum(v * v), ck.put(x), 1e-4)
+    # the step dlcore.numerical_gradient picks: the book's 1e-4, eps ** (1/3) below float64
+    h = 1e-4 if ck.dtype != "float32" else float(np.finfo(np.float32).eps) ** (1 / 3)
+    kernel = ck.backend.numerical_gradient(lambda v: xp.sum(v * v), ck.put(x), h)
     ck.same("kernel numerical_gradient", kernel, 2 * x)
 
 

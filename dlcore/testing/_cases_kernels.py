@@ -11,14 +11,17 @@ from ._checker import Checker, case
 
 @case("kernel bind_predict")
 def _bind_predict(ck: Checker) -> None:
-    arrays = network(ck)
-    placed = [ck.put(a) for a in arrays]
-    run = ck.backend.bind_predict(placed)
-    for rows in (1, 3, 64, 65):  # single images and batches on both sides of small-batch paths
-        x = ck.data(rows, arrays[0].shape[0])
-        ck.same(f"bind_predict ({rows} rows)", run(placed, ck.put(x)), ref.forward(arrays, x))
-    x1 = ck.data(arrays[0].shape[0])
-    ck.same("bind_predict (one 1-D image)", run(placed, ck.put(x1)), ref.forward(arrays, x1))
+    for activation in ("sigmoid", "relu"):
+        arrays = network(ck)
+        placed = [ck.put(a) for a in arrays]
+        run = ck.backend.bind_predict(placed, activation=activation)
+        for rows in (1, 3, 64, 65, 300):  # single images, and batches on both sides of kernels
+            x = ck.data(rows, arrays[0].shape[0])
+            want = ref.forward(arrays, x, activation)
+            ck.same(f"bind_predict {activation} ({rows} rows)", run(placed, ck.put(x)), want)
+        x1 = ck.data(arrays[0].shape[0])
+        want1 = ref.forward(arrays, x1, activation)
+        ck.same(f"bind_predict {activation} (one 1-D image)", run(placed, ck.put(x1)), want1)
 
 
 @case("kernel mlp_gradient")
