@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _registry
 from ._base import (
     Backend,
     BackendDeviceError,
@@ -41,9 +42,7 @@ from ._base import (
 )
 from ._registry import _FACTORIES as _FACTORIES
 from ._registry import (
-    _INSTANCES,
     _LOCK,
-    _PLACED,
     ENV_VAR,
     backend_names,
     register_backend,
@@ -87,11 +86,11 @@ _global: _Request | None = None
 def _placed(backend: Backend, key: str, device: Any) -> Backend:
     """``backend`` on ``device`` (validated once per spec, then cached)."""
     spec = (key, type(device).__name__, str(device))
-    placed = _PLACED.get(spec)
+    placed = _registry._PLACED.get(spec)
     if placed is None:
         placed = backend.on_device(device)
         with _LOCK:
-            _PLACED[spec] = placed
+            _registry._PLACED[spec] = placed
     return placed
 
 
@@ -158,11 +157,11 @@ def get_backend(backend: str | Backend | None = None, *, device: Any = None) -> 
         name, source = backend, "the backend= argument"
     # fast path (predict calls this once per image): a loaded backend, exact name
     if device is None:
-        cached = _INSTANCES.get(name) if isinstance(name, str) else None
+        cached = _registry._INSTANCES.get(name) if isinstance(name, str) else None
         if cached is not None and cached._xp is not None:
             return cached
     else:
-        placed = _PLACED.get((name, type(device).__name__, str(device)))
+        placed = _registry._PLACED.get((name, type(device).__name__, str(device)))
         if placed is not None:
             return placed
     return _resolve(name, device, source)
