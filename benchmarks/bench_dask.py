@@ -2,8 +2,10 @@
 
 The shipped 10,000 MNIST test images, tiled to ``DLCORE_BENCH_DASK_IMAGES``
 (default 500,000; float32, 784 features), are written once to a folder of
-``.npy`` shards and to an uncompressed zarr array (10,000 rows per shard or
-chunk). The contenders classify all of them with the shipped sample network
+``.npy`` shards and to an uncompressed zarr array (50,000 rows per shard or
+chunk, so that the tasks get the chunk size chosen from the network and the
+worker memory: a task reads whole stored chunks and never crosses a shard).
+The contenders classify all of them with the shipped sample network
 on the numpy backend, timed by :func:`dlcore.bench.compare` (interleaved
 rounds, medians, a settle pause between contenders):
 
@@ -85,7 +87,7 @@ def run(images: int, *, rounds: int = 5, workers: int | None = None) -> dict[str
     with tempfile.TemporaryDirectory(dir=os.environ.get("DLCORE_BENCH_DIR")) as tmp:
         formats = ["npy"] + (["zarr"] if _has_zarr() else [])
         stores = {
-            fmt: dlcore.save_images(Path(tmp) / f"x.{fmt}", x, chunk_rows=10_000, format=fmt)
+            fmt: dlcore.save_images(Path(tmp) / f"x.{fmt}", x, chunk_rows=50_000, format=fmt)
             for fmt in formats
         }
         with local_cluster(workers) as cluster, Client(cluster) as client:

@@ -20,8 +20,8 @@ import numpy as np
 
 __all__ = ["auto_chunk_rows", "blas_limited", "local_cluster", "memory_per_thread"]
 
-#: Upper bound of one chunk's working memory (Dask's documented sweet spot is ~100 MB).
-CHUNK_BYTES = 64 << 20
+#: Upper bound of one chunk's working memory when Dask's ``array.chunk-size`` is not set.
+CHUNK_BYTES = 128 << 20
 #: Share of a thread's memory one chunk may use: a worker holds a few chunks at once.
 MEMORY_SHARE = 8
 _BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -59,23 +59,35 @@ def auto_chunk_rows(network: Mapping[str, Any], dtype: Any, *, memory: int | Non
 
     A row costs its input (``d`` values), every layer's output and one
     temporary per layer, at the images' dtype; a chunk may use
-    ``min(memory / 8, 64 MiB)``.
+    ``min(memory / 8, chunk size)``, the chunk size being Dask's own
+    ``array.chunk-size`` setting (128 MiB unless configured).
 
     Examples
     --------
     >>> import numpy as np
     >>> net = {"W1": np.zeros((784, 50)), "b1": np.zeros(50), "W2": np.zeros((50, 10)),
     ...        "b2": np.zeros(10)}
-    >>> auto_chunk_rows(net, np.float32, memory=1 << 30)  # 64 MiB / (4 B * (784 + 2 * 60))
-    18558
+    >>> auto_chunk_rows(net, np.float32, memory=1 << 30)  # 128 MiB / (4 B * (784 + 2 * 60))
+    37117
     """
     widths = [int(v.shape[1]) for k, v in network.items() if k.startswith("W")]
     d = int(network["W1"].shape[0])
     row = np.dtype(dtype).itemsize * (d + 2 * sum(widths))
     budget = min(
-        (memory if memory is not None else memory_per_thread()) // MEMORY_SHARE, CHUNK_BYTES
+        (memory if memory is not None else memory_per_thread()) // MEMORY_SHARE, chunk_bytes()
     )
     return max(1, int(budget // row))
+
+
+def chunk_bytes() -> int:
+    """Dask's ``array.chunk-size`` in bytes (its recommended chunk), else 128 MiB."""
+    try:
+        import dask
+        from dask.utils import parse_bytes
+
+        return int(parse_bytes(dask.config.get("array.chunk-size")))
+    except (ImportError, KeyError, TypeError, ValueError):
+        return CHUNK_BYTES
 
 
 @contextlib.contextmanager

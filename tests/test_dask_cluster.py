@@ -86,7 +86,7 @@ def test_auto_chunk_rows_comes_from_the_network_and_worker_memory(client, mnist,
     assert memory == min(limits)  # one thread per worker
     rows = auto_chunk_rows(net, np.float32, memory=memory)
     width = 784 + 2 * (50 + 100 + 10)
-    assert rows == min(memory // 8, 64 << 20) // (4 * width)
+    assert rows == min(memory // 8, 128 << 20) // (4 * width)  # Dask's default chunk-size
     y = dlcore.predict_dask(net, stores["npy"].path)
     assert max(y.chunks[0]) == min(700, rows)
     assert auto_chunk_rows(net, np.float32, memory=8 * 4 * width * 10) == 10
