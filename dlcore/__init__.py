@@ -10,24 +10,28 @@ is first used.
 from __future__ import annotations
 
 from . import optimizers
+from .activation_layers import ELU, SELU, LeakyReLU, PReLU, Tanh
 from .activations import (
-    elu,
-    elu_grad,
     identity_function,
     identity_function_grad,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    softmax_jacobian,
+    step_function,
+    step_function_grad,
+)
+from .activations_modern import (
+    elu,
+    elu_grad,
     leaky_relu,
     leaky_relu_grad,
     prelu,
     prelu_grad,
-    relu,
-    relu_grad,
     selu,
     selu_grad,
-    sigmoid,
-    sigmoid_grad,
-    softmax,
-    step_function,
-    step_function_grad,
     tanh,
     tanh_grad,
 )
@@ -46,7 +50,9 @@ from .backends import (
     use_backend,
 )
 from .bench import run_bench
+from .book_network import load_book_network
 from .data import fetch_mnist, load_mnist, load_mnist_test
+from .digits import load_digits, mnist_like
 from .gradcheck import gradient_check
 from .gradient import gradient_descent, numerical_diff, numerical_gradient
 from .inference import predict_batches, predict_dask
@@ -70,8 +76,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AND",
+    "ELU",
     "NAND",
     "OR",
+    "SELU",
     "XOR",
     "AddLayer",
     "Affine",
@@ -79,14 +87,17 @@ __all__ = [
     "BackendDeviceError",
     "BackendError",
     "BackendNotInstalledError",
+    "LeakyReLU",
     "MulLayer",
     "MultiLayerNet",
     "NumbaFallbackWarning",
+    "PReLU",
     "Perceptron",
     "Predictor",
     "Relu",
     "Sigmoid",
     "SoftmaxWithLoss",
+    "Tanh",
     "TwoLayerNet",
     "UnsafePickleError",
     "__version__",
@@ -105,6 +116,8 @@ __all__ = [
     "init_network",
     "leaky_relu",
     "leaky_relu_grad",
+    "load_book_network",
+    "load_digits",
     "load_mnist",
     "load_mnist_test",
     "load_sample_network",
@@ -112,6 +125,7 @@ __all__ = [
     "mean_squared_error",
     "mlp_loss",
     "mlp_numerical_gradient",
+    "mnist_like",
     "numerical_diff",
     "numerical_gradient",
     "optimizers",
@@ -133,6 +147,7 @@ __all__ = [
     "sigmoid",
     "sigmoid_grad",
     "softmax",
+    "softmax_jacobian",
     "softmax_loss",
     "step_function",
     "step_function_grad",

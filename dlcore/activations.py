@@ -1,5 +1,10 @@
 """Activation functions of the book's chapter 3 and their derivatives.
 
+The book's functions: ``step_function``, ``sigmoid``, ``relu``,
+``identity_function`` and ``softmax`` (with :func:`softmax_jacobian`, its
+derivative). The activations of seed 003's lecture (tanh, Leaky ReLU,
+PReLU, ELU, SELU) live in :mod:`dlcore.activations_modern`.
+
 Every function is written once against the Array API standard: the namespace
 comes from the input, the dtype of a floating-point input is preserved, any
 shape is accepted and the operation is element-wise (``softmax`` works along
@@ -15,35 +20,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import device
+
 from ._validate import as_array, check_float, namespace
 
 __all__ = [
-    "SELU_ALPHA",
-    "SELU_SCALE",
-    "elu",
-    "elu_grad",
     "identity_function",
     "identity_function_grad",
-    "leaky_relu",
-    "leaky_relu_grad",
-    "prelu",
-    "prelu_grad",
     "relu",
     "relu_grad",
-    "selu",
-    "selu_grad",
     "sigmoid",
     "sigmoid_grad",
     "softmax",
+    "softmax_jacobian",
     "step_function",
     "step_function_grad",
-    "tanh",
-    "tanh_grad",
 ]
-
-# Klambauer et al. (2017), "Self-Normalizing Neural Networks", eq. (14).
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _prepare(x: Any) -> tuple[Any, Any]:
@@ -159,6 +151,10 @@ def sigmoid_grad(x: Any, /) -> Any:
 def relu(x: Any, /) -> Any:
     """Rectified linear unit ``max(0, x)``.
 
+    Notes
+    -----
+    NaN stays NaN, as with the book's ``np.maximum(0, x)``.
+
     Examples
     --------
     >>> import numpy as np, dlcore
@@ -166,7 +162,7 @@ def relu(x: Any, /) -> Any:
     array([0., 0., 2.])
     """
     xp, x = _prepare(x)
-    return xp.where(x > 0, x, xp.zeros_like(x))
+    return xp.where(x < 0, xp.zeros_like(x), x)
 
 
 def relu_grad(x: Any, /) -> Any:
@@ -180,183 +176,6 @@ def relu_grad(x: Any, /) -> Any:
     """
     xp, x = _prepare(x)
     return xp.astype(x > 0, x.dtype)
-
-
-def tanh(x: Any, /) -> Any:
-    """Hyperbolic tangent.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.tanh(np.array([0.0, 1.0]))
-    array([0.        , 0.76159416])
-    """
-    xp, x = _prepare(x)
-    return xp.tanh(x)
-
-
-def tanh_grad(x: Any, /) -> Any:
-    """Derivative of tanh, ``1 - tanh(x)**2``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.tanh_grad(np.array([0.0]))
-    array([1.])
-    """
-    xp, x = _prepare(x)
-    t = xp.tanh(x)
-    return 1 - t * t
-
-
-def leaky_relu(x: Any, /, *, alpha: float = 0.01) -> Any:
-    """Leaky ReLU: ``x`` where ``x > 0``, else ``alpha * x``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.leaky_relu(np.array([-2.0, 3.0]), alpha=0.1)
-    array([-0.2,  3. ])
-    """
-    xp, x = _prepare(x)
-    return xp.where(x > 0, x, alpha * x)
-
-
-def leaky_relu_grad(x: Any, /, *, alpha: float = 0.01) -> Any:
-    """Derivative of Leaky ReLU: 1 where ``x > 0``, else ``alpha``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.leaky_relu_grad(np.array([-2.0, 3.0]), alpha=0.1)
-    array([0.1, 1. ])
-    """
-    xp, x = _prepare(x)
-    one = xp.ones_like(x)
-    return xp.where(x > 0, one, alpha * one)
-
-
-def _check_param(xp: Any, a: Any, x: Any, name: str) -> Any:
-    """Accept a Python number or an array broadcastable to ``x`` of the same namespace."""
-    if isinstance(a, (int, float)):
-        return a
-    a = as_array(a, name)
-    namespace(x, a)
-    check_float(xp, a, name)
-    a_shape, x_shape = tuple(a.shape), tuple(x.shape)
-    ok = len(a_shape) <= len(x_shape) and all(
-        da in (1, dx) for da, dx in zip(reversed(a_shape), reversed(x_shape), strict=False)
-    )
-    if not ok:
-        msg = f"`{name}` of shape {a_shape} does not broadcast to x's shape {x_shape}"
-        raise ValueError(msg)
-    return a
-
-
-def prelu(x: Any, a: Any, /) -> Any:
-    """Parametric ReLU (He et al. 2015): ``x`` where ``x > 0``, else ``a * x``.
-
-    ``a`` is learned; it may be a number or an array broadcastable to ``x``
-    (one slope per channel, say).
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.prelu(np.array([-2.0, 3.0]), np.array([0.25, 0.25]))
-    array([-0.5,  3. ])
-    """
-    xp, x = _prepare(x)
-    a = _check_param(xp, a, x, "a")
-    return xp.where(x > 0, x, a * x)
-
-
-def prelu_grad(x: Any, a: Any, /) -> tuple[Any, Any]:
-    """Derivatives of PReLU with respect to ``x`` and to ``a`` (element-wise).
-
-    Returns
-    -------
-    dx, da : arrays of x's shape
-        ``dx`` is 1 where ``x > 0`` else ``a``; ``da`` is 0 where ``x > 0``
-        else ``x``. Sum ``da`` over the broadcast axes to get the gradient of
-        a shared slope.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dx, da = dlcore.prelu_grad(np.array([-2.0, 3.0]), 0.25)
-    >>> dx, da
-    (array([0.25, 1.  ]), array([-2.,  0.]))
-    """
-    xp, x = _prepare(x)
-    a = _check_param(xp, a, x, "a")
-    one = xp.ones_like(x)
-    pos = x > 0
-    return xp.where(pos, one, a * one), xp.where(pos, xp.zeros_like(x), x)
-
-
-def elu(x: Any, /, *, alpha: float = 1.0) -> Any:
-    """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
-
-    ``expm1`` keeps precision for small negative ``x``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.elu(np.array([-1.0, 2.0]))
-    array([-0.63212056,  2.        ])
-    """
-    xp, x = _prepare(x)
-    neg = xp.minimum(x, xp.zeros_like(x))  # exp of positive x never evaluated
-    return xp.where(x > 0, x, alpha * xp.expm1(neg))
-
-
-def elu_grad(x: Any, /, *, alpha: float = 1.0) -> Any:
-    """Derivative of ELU: 1 where ``x > 0``, else ``alpha * exp(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.elu_grad(np.array([0.0, 2.0]))
-    array([1., 1.])
-    """
-    xp, x = _prepare(x)
-    neg = xp.minimum(x, xp.zeros_like(x))
-    return xp.where(x > 0, xp.ones_like(x), alpha * xp.exp(neg))
-
-
-def selu(x: Any, /) -> Any:
-    """Scaled ELU with the self-normalising constants of Klambauer et al. (2017).
-
-    Notes
-    -----
-    .. math:: \\mathrm{selu}(x) = \\lambda \\begin{cases} x & x > 0 \\\\
-              \\alpha (e^x - 1) & x \\le 0 \\end{cases}
-
-    with :math:`\\alpha \\approx 1.6733` and :math:`\\lambda \\approx 1.0507`.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.selu(np.array([1.0]))
-    array([1.05070099])
-    """
-    xp, x = _prepare(x)
-    neg = xp.minimum(x, xp.zeros_like(x))
-    return SELU_SCALE * xp.where(x > 0, x, SELU_ALPHA * xp.expm1(neg))
-
-
-def selu_grad(x: Any, /) -> Any:
-    """Derivative of SELU: ``scale`` where ``x > 0``, else ``scale * alpha * exp(x)``.
-
-    Examples
-    --------
-    >>> import numpy as np, dlcore
-    >>> dlcore.selu_grad(np.array([1.0]))
-    array([1.05070099])
-    """
-    xp, x = _prepare(x)
-    neg = xp.minimum(x, xp.zeros_like(x))
-    return SELU_SCALE * xp.where(x > 0, xp.ones_like(x), SELU_ALPHA * xp.exp(neg))
 
 
 def softmax(x: Any, /, *, axis: int = -1) -> Any:
@@ -401,3 +220,39 @@ def softmax(x: Any, /, *, axis: int = -1) -> Any:
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     e = xp.exp(shifted)
     return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_jacobian(x: Any, /) -> Any:
+    """Derivative of :func:`softmax` over the last axis: one ``(n, n)`` matrix per vector.
+
+    Parameters
+    ----------
+    x : array
+        Scores of shape ``(..., n)``, real floating dtype.
+
+    Returns
+    -------
+    array
+        Shape ``(..., n, n)``: ``J[..., i, j] = d softmax(x)[..., i] / d x[..., j]``.
+
+    Notes
+    -----
+    .. math:: \\frac{\\partial y_i}{\\partial x_j} = y_i (\\delta_{ij} - y_j),
+              \\quad J = \\mathrm{diag}(y) - y y^T
+
+    Each row sums to 0 (softmax sums to 1 whatever ``x`` is). In a network
+    the Jacobian is never formed: with the cross-entropy loss the gradient
+    is :math:`y - t` (the book's ``SoftmaxWithLoss``).
+
+    Examples
+    --------
+    >>> import numpy as np, dlcore
+    >>> dlcore.softmax_jacobian(np.array([0.0, 0.0]))
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    xp, x = _prepare(x)
+    y = softmax(x)
+    n = int(x.shape[-1])
+    eye = xp.eye(n, dtype=x.dtype, device=device(x))
+    return xp.expand_dims(y, axis=-1) * (eye - xp.expand_dims(y, axis=-2))

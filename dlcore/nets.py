@@ -10,8 +10,7 @@ gradient is the active backend's :meth:`~dlcore.backends.Backend.mlp_gradient`.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,21 +18,19 @@ import numpy as np
 from ._validate import as_array, check_positive_int, namespace
 from .activations import softmax
 from .losses import cross_entropy_error
-from .network import check_input, forward_layers, layer_arrays
+from .netparams import (
+    check_decay,
+    check_dtype,
+    init_scale,
+    initial_params,
+    param_keys,
+    split_params,
+)
+from .network import backprop, check_input, forward_layers
 from .numgrad import book_loop, check_activation
 from .predictor import predict_mlp as _predict_mlp
 
 __all__ = ["MultiLayerNet", "TwoLayerNet", "accuracy_of"]
-
-_DTYPES = ("float32", "float64")
-
-
-def _check_dtype(dtype: Any) -> str:
-    name = dtype if isinstance(dtype, str) else getattr(np.dtype(dtype), "name", str(dtype))
-    if name not in _DTYPES:
-        msg = f"`dtype` must be 'float32' or 'float64', got {dtype!r}"
-        raise ValueError(msg)
-    return str(name)
 
 
 def accuracy_of(y: Any, t: Any) -> float:
@@ -61,7 +58,7 @@ def accuracy_of(y: Any, t: Any) -> float:
 
 
 class MultiLayerNet:
-    """Fully connected network: ``n`` affine layers, sigmoid or ReLU between, softmax at the end.
+    """Fully connected network: ``n`` affine layers, an activation between, softmax at the end.
 
     Parameters
     ----------
@@ -71,8 +68,11 @@ class MultiLayerNet:
         Units of each hidden layer, e.g. ``[50, 100]``.
     output_size : int
         Classes.
-    activation : {"sigmoid", "relu"}
-        Hidden-layer activation.
+    activation : {"sigmoid", "relu", "tanh", "leaky_relu", "prelu", "elu", "selu"}
+        Hidden-layer activation (:data:`dlcore.network.ACTIVATIONS`; Leaky
+        ReLU with slope 0.01, ELU with alpha 1, SELU with the
+        self-normalising constants). ``"prelu"`` learns one slope per hidden
+        unit, starting at 0.25.
     weight_init_std : float or {"xavier", "sigmoid", "he", "relu"}
         Standard deviation of the Gaussian initial weights; ``"xavier"``
         (alias ``"sigmoid"``) is :math:`\\sqrt{1/n_{in}}`, ``"he"`` (alias
@@ -89,7 +89,11 @@ class MultiLayerNet:
     Attributes
     ----------
     params : dict
-        ``W1, b1, ..., Wn, bn`` on the active backend (biases start at 0).
+        ``W1, b1, ..., Wn, bn`` on the active backend (biases start at 0);
+        with ``"prelu"`` also ``alpha1, ..., alpha{n-1}`` (shape ``(units,)``
+        each, after ``b{i}``): trained by every optimizer and saved with
+        :func:`dlcore.save_weights` like the weights. :meth:`from_params`
+        builds a network around saved ones.
 
     Examples
     --------
@@ -111,7 +115,7 @@ class MultiLayerNet:
         seed: int | None = None,
         dtype: str = "float64",
     ) -> None:
-        self.weight_decay_lambda = _check_decay(weight_decay_lambda)
+        self.weight_decay_lambda = check_decay(weight_decay_lambda)
         if isinstance(hidden_size_list, (int, str)) or not isinstance(hidden_size_list, Sequence):
             msg = f"`hidden_size_list` must be a list of layer sizes, got {hidden_size_list!r}"
             raise TypeError(msg)
@@ -121,14 +125,47 @@ class MultiLayerNet:
             check_positive_int(output_size, "output_size"),
         ]
         self.activation = check_activation(activation)
-        self.dtype = _check_dtype(dtype)
-        rng = np.random.default_rng(seed)
-        host: dict[str, np.ndarray] = {}
-        for i in range(1, len(sizes)):
-            scale = _init_scale(weight_init_std, sizes[i - 1])
-            host[f"W{i}"] = scale * rng.standard_normal((sizes[i - 1], sizes[i]))
-            host[f"b{i}"] = np.zeros(sizes[i])
+        self.dtype = check_dtype(dtype)
+        scales = [init_scale(weight_init_std, n) for n in sizes[:-1]]
+        host = initial_params(sizes, scales, np.random.default_rng(seed), self.activation)
         self.params: dict[str, Any] = self._to_backend(host)
+
+    @classmethod
+    def from_params(
+        cls,
+        params: Mapping[str, Any],
+        *,
+        activation: str = "sigmoid",
+        weight_decay_lambda: float = 0.0,
+    ) -> MultiLayerNet:
+        """A network around existing parameters, e.g. ``dlcore.load_weights(path)``.
+
+        Parameters
+        ----------
+        params : dict
+            ``W1, b1, ..., Wn, bn`` (plus ``alpha1, ...`` for ``"prelu"``),
+            as in :attr:`params`; the dict is copied, the arrays are not.
+        activation, weight_decay_lambda
+            As for the constructor; the file does not record them.
+
+        Examples
+        --------
+        >>> import os, tempfile, dlcore
+        >>> net = dlcore.MultiLayerNet(4, [3], 2, activation="prelu", seed=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "prelu.npz")
+        >>> _ = dlcore.save_weights(net.params, path)
+        >>> back = dlcore.MultiLayerNet.from_params(dlcore.load_weights(path), activation="prelu")
+        >>> sorted(back.params)
+        ['W1', 'W2', 'alpha1', 'b1', 'b2']
+        """
+        net = cls.__new__(cls)
+        net.activation = check_activation(activation)
+        net.weight_decay_lambda = check_decay(weight_decay_lambda)
+        arrays, _ = split_params(params, net.activation)
+        xp = namespace(arrays[0])
+        net.dtype = "float32" if arrays[0].dtype == xp.float32 else "float64"
+        net.params = dict(params)
+        return net
 
     def _to_backend(self, host: dict[str, np.ndarray]) -> dict[str, Any]:
         from dlcore.backends import get_backend
@@ -139,11 +176,12 @@ class MultiLayerNet:
     @property
     def n_layers(self) -> int:
         """Number of affine layers ``n`` (keys ``W1 .. Wn``)."""
-        return len(layer_arrays(self.params, "params")) // 2
+        return len(split_params(self.params, self.activation)[0]) // 2
 
     def _scores(self, params: dict[str, Any], x: Any) -> Any:
-        arrays = layer_arrays(params, "params")
-        return forward_layers(arrays, check_input(params, x), activation=self.activation)
+        arrays, slopes = split_params(params, self.activation)
+        x = check_input(params, x)
+        return forward_layers(arrays, x, activation=self.activation, slopes=slopes)
 
     def predict(self, x: Any) -> Any:
         """Class probabilities ``softmax(scores)`` for one input (1-D) or a batch (2-D).
@@ -172,7 +210,7 @@ class MultiLayerNet:
         if not self.weight_decay_lambda:
             return loss
         xp = namespace(loss)
-        n = len(params) // 2
+        n = sum(1 for key in params if key.startswith("W"))
         penalty = sum(xp.sum(params[f"W{i}"] * params[f"W{i}"]) for i in range(1, n + 1))
         return loss + 0.5 * self.weight_decay_lambda * penalty
 
@@ -198,7 +236,7 @@ class MultiLayerNet:
             ``"auto"`` (default) the kernel where the backend has one, else
             ``"batched"``. They agree with the loop to about 1e-11. With weight
             decay only the loop differentiates the decayed loss, so ``"auto"``
-            uses it there.
+            uses it there, and for PReLU (whose slopes only the loop perturbs).
 
         Returns
         -------
@@ -215,7 +253,7 @@ class MultiLayerNet:
             msg = f"`method` must be 'auto', 'loop', 'batched' or 'kernel', got {method!r}"
             raise ValueError(msg)
         if method != "loop":
-            if self.weight_decay_lambda == 0:
+            if self.weight_decay_lambda == 0 and self.activation != "prelu":
                 from .numgrad import mlp_numerical_gradient
 
                 return mlp_numerical_gradient(
@@ -223,25 +261,27 @@ class MultiLayerNet:
                 )
             if method != "auto":
                 msg = (
-                    f"method={method!r} differentiates the loss without weight decay; this network "
-                    f"has weight_decay_lambda={self.weight_decay_lambda}, use method='loop'"
+                    f"method={method!r} differentiates the loss of the weights alone; this "
+                    f"network has PReLU slopes or weight decay, use method='loop'"
                 )
                 raise ValueError(msg)
-        arrays = layer_arrays(self.params, "params")
+        arrays, slopes = split_params(self.params, self.activation)
         x = check_input(self.params, x)
         t = as_array(t, "t", float_default=False)
         xp = namespace(x, t, *arrays)
-        cross_entropy_error(softmax(forward_layers(arrays, x, activation=self.activation)), t)
+        act = self.activation
+        cross_entropy_error(softmax(forward_layers(arrays, x, activation=act, slopes=slopes)), t)
         keys = list(self.params)
-        in_order = sorted(keys, key=_layer_order)
+        weight_keys, slope_keys = param_keys(len(arrays) // 2, slopes is not None)
         work = dict(self.params)
-        if any(a.dtype != xp.float64 for a in arrays):
+        if any(a.dtype != xp.float64 for a in work.values()):
             work = {key: xp.astype(value, xp.float64, copy=True) for key, value in work.items()}
             x = xp.astype(x, xp.float64)
 
         def loss_at(params: dict[str, Any]) -> Any:
             # validated once above: the loop only evaluates (shapes cannot change)
-            scores = forward_layers([params[k] for k in in_order], x, activation=self.activation)
+            a, s = [params[k] for k in weight_keys], [params[k] for k in slope_keys]
+            scores = forward_layers(a, x, activation=act, slopes=s if slope_keys else None)
             return self._decayed(params, cross_entropy_error(softmax(scores), t))
 
         grads: dict[str, Any] = {}
@@ -268,56 +308,22 @@ class MultiLayerNet:
         """
         from dlcore.backends import get_backend
 
-        arrays = layer_arrays(self.params, "params")
+        arrays, slopes = split_params(self.params, self.activation)
         x = check_input(self.params, x)
         t = as_array(t, "t", float_default=False)
-        grads = get_backend().mlp_gradient(arrays, x, t, activation=self.activation)
-        keys = sorted(self.params, key=_layer_order)
-        out = dict(zip(keys, grads, strict=True))
+        if slopes is None:
+            grads = get_backend().mlp_gradient(arrays, x, t, activation=self.activation)
+        else:  # the backends' kernels take no slopes: the reference layers do
+            grads = backprop(arrays, x, t, activation="prelu", slopes=slopes)
+        weight_keys, slope_keys = param_keys(len(arrays) // 2, slopes is not None)
+        out = dict(zip(weight_keys + slope_keys, grads, strict=True))
         if self.weight_decay_lambda:
             xp = namespace(x, *arrays)
-            for key in keys[0::2]:
+            for key in weight_keys[0::2]:
                 g = out[key] + self.weight_decay_lambda * self.params[key]
                 want = self.params[key].dtype
                 out[key] = g if g.dtype == want else xp.astype(g, want)
         return {key: out[key] for key in self.params}
-
-
-def _layer_order(key: str) -> tuple[int, bool]:
-    """Sort key putting ``W1, b1, W2, b2, ...`` in layer order."""
-    return int(key[1:]), key[0] != "W"
-
-
-def _check_decay(value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        msg = f"`weight_decay_lambda` must be a non-negative number, got {value!r}"
-        raise ValueError(msg)
-    return float(value)
-
-
-def _init_scale(weight_init_std: float | str, fan_in: int) -> float:
-    if isinstance(weight_init_std, str):
-        key = weight_init_std.lower()
-        if key in ("xavier", "sigmoid"):
-            return math.sqrt(1.0 / fan_in)
-        if key in ("he", "relu"):
-            return math.sqrt(2.0 / fan_in)
-        msg = f"`weight_init_std` must be a number, 'xavier' or 'he', got {weight_init_std!r}"
-        raise ValueError(msg)
-    if (
-        isinstance(weight_init_std, bool)
-        or not isinstance(weight_init_std, (int, float))
-        or not math.isfinite(weight_init_std)
-        or weight_init_std <= 0
-    ):
-        msg = f"`weight_init_std` must be a positive number, got {weight_init_std!r}"
-        raise ValueError(msg)
-    return float(weight_init_std)
 
 
 class TwoLayerNet(MultiLayerNet):
@@ -333,8 +339,9 @@ class TwoLayerNet(MultiLayerNet):
         Seed of the host ``numpy.random.default_rng`` that draws ``W1`` then
         ``W2``; the arrays are then moved with the active backend's
         ``asarray``, so every backend starts from the same numbers.
-    activation : {"sigmoid", "relu"}
-        Hidden activation; ``"sigmoid"`` is the book's chapter-4 network.
+    activation : str
+        Hidden activation, as for :class:`MultiLayerNet`; ``"sigmoid"`` is
+        the book's chapter-4 network.
     dtype : {"float64", "float32"}
         Dtype of the parameters.
 
@@ -380,15 +387,9 @@ class TwoLayerNet(MultiLayerNet):
             check_positive_int(hidden_size, "hidden_size"),
             check_positive_int(output_size, "output_size"),
         ]
-        scale = _init_scale(weight_init_std, sizes[0])
+        scale = init_scale(weight_init_std, sizes[0])
         self.weight_decay_lambda = 0.0
         self.activation = check_activation(activation)
-        self.dtype = _check_dtype(dtype)
+        self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(seed)
-        host = {
-            "W1": scale * rng.standard_normal((sizes[0], sizes[1])),
-            "b1": np.zeros(sizes[1]),
-            "W2": scale * rng.standard_normal((sizes[1], sizes[2])),
-            "b2": np.zeros(sizes[2]),
-        }
-        self.params = self._to_backend(host)
+        self.params = self._to_backend(initial_params(sizes, [scale, scale], rng, self.activation))

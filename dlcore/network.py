@@ -10,19 +10,21 @@ backend's kernels compute the same numbers, or fall back to these.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ._validate import as_array, check_float, is_float_dtype, namespace
-from .activations import relu, sigmoid, softmax
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .activations import softmax
+from .hidden import ACTIVATIONS, PRELU_ALPHA, hidden_functions, hidden_layers
+from .layers import Affine, SoftmaxWithLoss
 from .losses import CROSS_ENTROPY_DELTA
 
 __all__ = [
     "ACTIVATIONS",
     "CROSS_ENTROPY_DELTA",
+    "PRELU_ALPHA",
     "backprop",
     "check_input",
     "check_network",
@@ -32,11 +34,6 @@ __all__ = [
     "layer_arrays",
     "load_sample_network",
 ]
-
-#: Hidden-layer activations of the book's networks, by name.
-ACTIVATIONS: dict[str, Callable[[Any], Any]] = {"sigmoid": sigmoid, "relu": relu}
-#: Their layers (forward/backward), by the same names.
-_LAYERS: dict[str, type] = {"sigmoid": Sigmoid, "relu": Relu}
 
 #: File name of the shipped sample network inside the ``dlcore.data`` package.
 SAMPLE_NETWORK_FILE = "sample_network.npz"
@@ -214,7 +211,12 @@ def _check_x(w1: Any, x: Any) -> Any:
 
 
 def forward_layers(
-    arrays: Sequence[Any], x: Any, *, activation: str = "sigmoid", output: str = "identity"
+    arrays: Sequence[Any],
+    x: Any,
+    *,
+    activation: str = "sigmoid",
+    output: str = "identity",
+    slopes: Sequence[Any] | None = None,
 ) -> Any:
     """The reference forward pass over validated arrays ``(W1, b1, ..., Wn, bn)``.
 
@@ -228,6 +230,10 @@ def forward_layers(
         Hidden-layer activation, a key of :data:`ACTIVATIONS`.
     output : {"identity", "softmax"}
         The output function.
+    slopes : sequence of arrays, optional
+        With ``activation="prelu"``: the learned slope of each hidden layer
+        (one per unit, e.g. ``MultiLayerNet.params["alpha1"]``); without
+        them every slope is :data:`PRELU_ALPHA`.
 
     Returns
     -------
@@ -246,21 +252,29 @@ def forward_layers(
     >>> forward_layers((np.eye(2), np.zeros(2)), np.array([1.0, 0.0]), output="softmax")
     array([0.73105858, 0.26894142])
     """
-    act = ACTIVATIONS[activation]
+    acts = hidden_functions(activation, len(arrays) // 2 - 1, slopes)
     z = x
-    for i in range(0, len(arrays) - 2, 2):
-        z = act(z @ arrays[i] + arrays[i + 1])
+    for i, act in enumerate(acts):
+        z = act(z @ arrays[2 * i] + arrays[2 * i + 1])
     a = z @ arrays[-2] + arrays[-1]
     return softmax(a) if output == "softmax" else a
 
 
-def backprop(arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid") -> list[Any]:
+def backprop(
+    arrays: Sequence[Any],
+    x: Any,
+    t: Any,
+    *,
+    activation: str = "sigmoid",
+    slopes: Sequence[Any] | None = None,
+) -> list[Any]:
     """The reference backward pass: the book's layers, ``[dW1, db1, ..., dWn, dbn]``.
 
     The gradient of the mean softmax cross-entropy of a batch ``x``
     (validated) against labels or one-hot ``t``, through ``Affine``, the
     activation layers and ``SoftmaxWithLoss`` (whose backward is
-    :math:`(y - t) / N`, the book's shortcut).
+    :math:`(y - t) / N`, the book's shortcut). With PReLU ``slopes`` (see
+    :func:`forward_layers`) their gradients follow: ``[..., dbn, dalpha1, ...]``.
 
     Examples
     --------
@@ -271,9 +285,8 @@ def backprop(arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoi
     array([[-0.5,  0.5],
            [ 0. ,  0. ]])
     """
-    layer_type = _LAYERS[activation]
     affines = [Affine(arrays[i], arrays[i + 1]) for i in range(0, len(arrays), 2)]
-    acts = [layer_type() for _ in affines[:-1]]
+    acts = hidden_layers(activation, len(affines) - 1, slopes)
     last = SoftmaxWithLoss()
     z = x
     for affine, act in zip(affines[:-1], acts, strict=True):
@@ -287,6 +300,8 @@ def backprop(arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoi
     for i, affine in enumerate(affines):
         for g, param in ((affine.dW, arrays[2 * i]), (affine.db, arrays[2 * i + 1])):
             grads.append(g if g.dtype == param.dtype else xp.astype(g, param.dtype))
+    for act, a in zip(acts, slopes or (), strict=False):
+        grads.append(act.dalpha if act.dalpha.dtype == a.dtype else xp.astype(act.dalpha, a.dtype))
     return grads
 
 

@@ -152,3 +152,6 @@ def test_cli_infer_flag_errors(capsys, tmp_path):
     assert "--dask and --input go together" in capsys.readouterr().err
     assert main(["infer", "--dask", "local", "--input", str(tmp_path / "nope")]) == 1
     assert "does not exist" in capsys.readouterr().err
+    args = ["infer", "--dask", "local", "--input", str(tmp_path), "--activation", "relu"]
+    assert main(args) == 1
+    assert "with a sigmoid network" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -28,7 +29,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 #: The figures each example writes.
 FIGURES = {
     "ch02_perceptron": ["ch02_gates.png", "ch02_xor.png"],
-    "ch03_activations": ["ch03_activations.png", "ch03_step_vs_sigmoid.png"],
+    "ch03_activations": [
+        "ch03_activations.png",
+        "ch03_step_vs_sigmoid.png",
+        "ch03_sigmoid_steps.png",
+        "ch03_step_joined.png",
+    ],
     "ch03_network": ["ch03_identity_vs_softmax.png"],
     "ch03_mnist": ["ch03_mnist_digits.png", "ch03_mnist_speed.png"],
     "ch04_learning": [
@@ -80,10 +86,11 @@ def run_example(
     return text
 
 
-def printed(text: str, label: str) -> str:
+def printed(text: str, label: str, *, last: bool = False) -> str:
     """The value printed after ``label:`` (a multi-line array continues on the next lines)."""
     lines = text.splitlines()
-    for i, line in enumerate(lines):
+    order = list(enumerate(lines))
+    for i, line in reversed(order) if last else order:
         if line.startswith(label + ":"):
             rest = line[len(label) + 1 :].strip()
             if rest:
@@ -101,9 +108,9 @@ def number(text: str, label: str) -> float:
     return float(printed(text, label).split()[0])
 
 
-def array(text: str, label: str) -> np.ndarray:
-    """Parse a NumPy-printed array (1-D or 2-D) after ``label:``."""
-    rows = [r for r in re.split(r"\]\s*\n?\s*\[", printed(text, label)) if r.strip()]
+def array(text: str, label: str, *, last: bool = False) -> np.ndarray:
+    """Parse a NumPy-printed array (1-D or 2-D) after ``label:`` (its last one with ``last``)."""
+    rows = [r for r in re.split(r"\]\s*\n?\s*\[", printed(text, label, last=last)) if r.strip()]
     parsed = [np.array(r.strip("[] \n").split(), dtype=np.float64) for r in rows]
     return parsed[0] if len(parsed) == 1 else np.stack(parsed)
 
@@ -122,6 +129,17 @@ def test_ch02_perceptron(backend, tmp_path, monkeypatch, capsys):
     for gate in ("AND", "NAND", "OR"):
         assert number(text, f"perceptrons that compute {gate}") > 0
     assert "dl.AND agrees with the table: True" in text
+    # Seed 002: other parameters of the same gates.
+    for params, gate in (
+        ("(0.5, 0.5, 0.8)", "AND"),
+        ("(1.0, 1.0, 1.0)", "AND"),
+        ("(0.5, 0.5, 0.3)", "OR"),
+    ):
+        assert f"{gate} (w1, w2, θ) = {params}: outputs for {tables[gate]}" in text
+    # Seed 001: its two printed loops of the wrong wirings, and the right one.
+    assert "(AND, NAND) -> (OR):\n[0 0] -> 1\n[1 0] -> 1\n[0 1] -> 1\n[1 1] -> 1\n" in text
+    assert "(AND, OR) -> (NAND):\n[0 0] -> 1\n[1 0] -> 1\n[0 1] -> 1\n[1 1] -> 0\n" in text
+    assert "(NAND, OR) -> (AND):\n[0 0] -> 0\n[1 0] -> 1\n[0 1] -> 1\n[1 1] -> 0\n" in text
 
 
 # -- chapter 3 -----------------------------------------------------------------------
@@ -143,6 +161,37 @@ def test_ch03_activations(backend, tmp_path, monkeypatch, capsys):
     diffs = [float(v) for v in re.findall(r"max \|grad - numerical_diff\| = (\S+)", text)]
     assert len(diffs) == 8
     assert max(diffs) < 1e-7
+    # Seed 001: print(step_function(1)) gives 1; the sigmoid sampled at steps 0.1, 1, 2.
+    assert number(text, "print(step_function(1))") == 1
+    for step, points in (("0.1", 100), ("1", 10), ("2", 5)):
+        assert f"np.arange(-5.0, 5.0, {step}): {points} points" in text
+    np.testing.assert_array_equal(array(text, "x = np.arange(-5.0, 5.0, 2)"), [-5, -3, -1, 1, 3])
+    e = np.exp(-np.array([-5.0, -3.0, -1.0, 1.0, 3.0]))
+    np.testing.assert_allclose(array(text, "sigmoid(x)", last=True), 1 / (1 + e), atol=5e-9)
+    np.testing.assert_allclose(
+        array(text, "sigmoid([1.0, 2.0, 3.0]), element by element"),
+        1 / (1 + np.exp(-np.array([1.0, 2.0, 3.0]))),
+        atol=5e-9,
+    )
+    assert "then (0.1, 1)" in text  # the two samples the plotted line joins
+    assert number(text, "max |S(x) - (1 - S(-x))| on [-10, 10]") < 1e-15
+    # Seed 003's SELU(x; alpha) has no scale: -alpha (1 - 1/e) and 1 at x = -1, 1.
+    np.testing.assert_allclose(
+        array(text, "seed 003's SELU(x; alpha=1.6733) = selu(x, scale=1.0)"),
+        [1.6732632423543772 * (np.exp(-1) - 1), 1.0],
+        atol=5e-9,
+    )
+    np.testing.assert_allclose(
+        array(text, "selu(x) (PyTorch/Keras: scale 1.0507, alpha 1.6733)"),
+        [1.0507009873554805 * 1.6732632423543772 * (np.exp(-1) - 1), 1.0507009873554805],
+        atol=5e-9,
+    )
+    y = np.exp([0.3, 2.9, 4.0]) / np.exp([0.3, 2.9, 4.0]).sum()
+    np.testing.assert_allclose(
+        array(text, "softmax Jacobian at a = [0.3, 2.9, 4.0]"),
+        np.diag(y) - np.outer(y, y),
+        atol=5e-9,
+    )
 
 
 def test_ch03_network(backend, tmp_path, monkeypatch, capsys):
@@ -151,6 +200,22 @@ def test_ch03_network(backend, tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(array(text, "A @ B (2x3 @ 3x2 -> 2x2)"), [[22, 28], [49, 64]])
     np.testing.assert_array_equal(array(text, "Y = X @ W"), [5, 11, 17])
     assert "A @ C with shapes (2, 3) @ (2, 2) fails" in text
+    # Seed 000: B @ A differs from A @ B; its np.dot(A, B) needs a 3-element A.
+    np.testing.assert_array_equal(array(text, "B @ A (seed 000: AB != BA)"), [[23, 34], [31, 46]])
+    assert "seed 000's np.dot(A, B) with A = [1 2 3 4], B of shape (3, 2) fails" in text
+    np.testing.assert_array_equal(array(text, "with A = [1 2 3] it gives"), [22, 28])
+    # Seed 001's broadcasting.
+    np.testing.assert_array_equal(array(text, "np.arange(3) + 5"), [5, 6, 7])
+    np.testing.assert_array_equal(array(text, "np.ones((3, 3)) + np.arange(3)"), [[1, 2, 3]] * 3)
+    np.testing.assert_array_equal(
+        array(text, "np.arange(3).reshape((3, 1)) + np.arange(3)"),
+        [[0, 1, 2], [1, 2, 3], [2, 3, 4]],
+    )
+    # Seed 003's network, by hand: X W1 = [4, 3, -2]; linear Y = [2, 1]; ReLU Y = [2, 3].
+    np.testing.assert_array_equal(array(text, "X @ W1 + B1"), [4, 3, -2])
+    np.testing.assert_array_equal(array(text, "Y, linear (no activation)"), [2, 1])
+    np.testing.assert_array_equal(array(text, "ReLU(X @ W1 + B1)"), [4, 3, 0])
+    np.testing.assert_array_equal(array(text, "Y with ReLU in the hidden layer"), [2, 3])
     # The book's 3-layer network, section 3.4.3.
     book_y = [0.31682708, 0.69627909]
     np.testing.assert_allclose(array(text, "forward pass, y"), book_y, atol=5e-9)
@@ -175,6 +240,7 @@ def test_ch03_network(backend, tmp_path, monkeypatch, capsys):
 def test_ch03_mnist(backend, tmp_path, monkeypatch, capsys):
     text = run_example("ch03_mnist", backend, tmp_path, monkeypatch, capsys)
     assert "x_test: shape (10000, 784)" in text
+    assert "\nAccuracy:0.9352\n" in text  # the book's line with its sample_weight.pkl (seed 002)
     # The first labels of the standard t10k file.
     first = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0, 1, 5, 9, 7, 3, 4, 9, 6, 6, 5, 4, 0, 7, 4]
     np.testing.assert_array_equal(array(text, "labels of the first 32")[: len(first)], first)
@@ -209,6 +275,13 @@ def test_ch04_learning(backend, tmp_path, monkeypatch, capsys):
     assert number(text, "cross_entropy_error, '7' most likely") == pytest.approx(
         2.302584092994546, rel=1e-12
     )
+    # The seeds' mean_squared_error is the book's 0.5 * sum((y - t)**2).
+    assert number(text, "mean_squared_error, '2' most likely") == pytest.approx(0.0975, rel=1e-12)
+    assert number(text, "mean_squared_error, '7' most likely") == pytest.approx(0.5975, rel=1e-12)
+    assert number(text, "-log(0.6)") == 0.51  # seed 002: "결과는 0.51"
+    # Section 4.3.3: the book prints these partial derivatives at (3, 4).
+    assert number(text, "df/dx0, (x0, x1) = (3, 4)") == pytest.approx(6.00000000000378, rel=1e-13)
+    assert number(text, "df/dx1, (x0, x1) = (3, 4)") == pytest.approx(7.999999999999119, rel=1e-13)
     # Section 4.3.2: the book prints these digits (rounding error of the central difference).
     assert number(text, "numerical_diff(function_1, 5)") == pytest.approx(
         0.1999999999990898, rel=1e-13
@@ -277,6 +350,10 @@ def test_ch05_backprop(backend, tmp_path, monkeypatch, capsys):
     assert [r[0] for r in rows] == ["W1", "b1", "W2", "b2"]
     for _, mean, mx in rows:
         assert float(mean) <= float(mx) < 1e-6
+    # Seed 003's activations as layers: backward = the central difference of forward.
+    layer_rows = re.findall(r"^(\S+)\s+max \|backward - numerical\| = (\S+)$", text, re.M)
+    assert [r[0].split("(")[0] for r in layer_rows] == ["Tanh", "LeakyReLU", "PReLU", "ELU", "SELU"]
+    assert all(float(d) < 1e-8 for _, d in layer_rows)
 
 
 # -- the command line ------------------------------------------------------------------
@@ -326,3 +403,52 @@ def test_script_runs_as_a_program(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "forward pass, y: [0.31682708 0.69627909]" in result.stdout
+
+
+# -- Korean ----------------------------------------------------------------------------
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_example_in_korean(name, tmp_path, monkeypatch, capsys, caplog):
+    """``--lang ko``: Korean printed lines and figures, the numbers unchanged, no missing glyph."""
+    pytest.importorskip("koreanize_matplotlib", reason="the ko extra is not installed")
+    module = load(name, monkeypatch)
+    with warnings.catch_warnings(record=True) as caught, dlcore.use_backend("numpy"):
+        warnings.simplefilter("always")
+        code = module.main(
+            ["--backend", "numpy", "--quick", "--out", str(tmp_path), "--lang", "ko"]
+        )
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "백엔드: numpy" in text
+    headings = [line for line in text.splitlines() if line.startswith("== ")]
+    assert headings
+    assert all(HANGUL.search(h) for h in headings), headings  # every section title in Korean
+    for fig in FIGURES[name]:
+        assert (tmp_path / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    glyphs = [str(w.message) for w in caught if "glyph" in str(w.message).lower()]
+    glyphs += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    assert not glyphs, glyphs
+    assert "no Hangul font" not in text
+    numbers = {
+        "ch02_perceptron": "XOR를 계산하는 퍼셉트론: 0",
+        "ch03_activations": "print(step_function(1)): 1",
+        "ch03_network": "[22 28]",
+        "ch03_mnist": "Accuracy:0.9352",
+        "ch04_learning": "df/dx0, (x0, x1) = (3, 4): 6.00000000000378",
+        "ch05_backprop": "dTax: 650.0",
+    }
+    assert numbers[name] in text
+
+
+def test_korean_figures_fall_back_to_english_without_the_font(tmp_path, monkeypatch, capsys):
+    module = load("ch03_network", monkeypatch)
+    common = sys.modules["_common"]
+    monkeypatch.setattr(common, "use_korean_font", lambda matplotlib: False)
+    with dlcore.use_backend("numpy"):
+        assert module.main(["--quick", "--out", str(tmp_path), "--lang", "ko"]) == 0
+    text = capsys.readouterr().out
+    assert 'no Hangul font: figures keep English labels; pip install "dlcore[ko]"' in text
+    assert "소프트맥스 오버플로" in text  # the printed lines stay Korean

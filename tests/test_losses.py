@@ -16,6 +16,17 @@ Y1 = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
 Y2 = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])
 
 
+def test_mean_squared_error_is_the_books_and_the_seeds(backend):
+    # seeds 002/004 and the book: mean_squared_error = 0.5 * sum((y-t)**2) -> 0.0975 / 0.5975
+    t = backend.asarray(T)
+    assert float(dlcore.mean_squared_error(backend.asarray(Y1), t)) == pytest.approx(
+        0.0975, rel=1e-12
+    )
+    assert float(dlcore.mean_squared_error(backend.asarray(Y2), t)) == pytest.approx(
+        0.5975, rel=1e-12
+    )
+
+
 def test_sum_squared_error_book_values(backend):
     t = backend.asarray(T)
     assert float(dlcore.sum_squared_error(backend.asarray(Y1), t)) == pytest.approx(
@@ -61,8 +72,9 @@ def test_batch_means(backend, rng):
     assert float(dlcore.sum_squared_error(yb, tb)) == pytest.approx(
         0.5 * np.sum((y - t) ** 2) / 6, rel=1e-12
     )
+    # the book's "mean squared error" is the SSE form, batch-averaged, not np.mean
     assert float(dlcore.mean_squared_error(yb, tb)) == pytest.approx(
-        np.mean((y - t) ** 2), rel=1e-12
+        0.5 * np.sum((y - t) ** 2) / 6, rel=1e-12
     )
     p = y / y.sum(axis=1, keepdims=True)
     assert float(dlcore.cross_entropy_error(backend.asarray(p), tb)) == pytest.approx(
@@ -134,7 +146,7 @@ def test_loss_properties(y):
     assert -np.log1p(1e-7) - 1e-15 <= cee <= -np.log(1e-7) + 1e-9
     assert float(dlcore.sum_squared_error(y, y)) == 0.0
     assert float(dlcore.mean_squared_error(y, t)) >= 0.0
-    # SSE and MSE relate by the element count: sum = n*SSE*2 = n*k*MSE
-    assert float(dlcore.sum_squared_error(y, t)) * 2 * n == pytest.approx(
-        float(dlcore.mean_squared_error(y, t)) * n * k, abs=1e-12
+    # the book's "mean squared error" is its SSE: 0.5 * sum over classes, mean over rows
+    assert float(dlcore.mean_squared_error(y, t)) == pytest.approx(
+        0.5 * float(np.sum((y - t) ** 2)) / n, abs=1e-12
     )

@@ -203,7 +203,7 @@ def test_constructor_errors() -> None:
     with pytest.raises(ValueError, match="`hidden_size` must be a positive integer"):
         TwoLayerNet(784, 0, 10)
     with pytest.raises(ValueError, match="`activation` must be one of"):
-        TwoLayerNet(784, 50, 10, activation="tanh")
+        TwoLayerNet(784, 50, 10, activation="swish")
     with pytest.raises(ValueError, match="`dtype` must be 'float32' or 'float64'"):
         TwoLayerNet(784, 50, 10, dtype="float16")
     with pytest.raises(ValueError, match="`weight_init_std` must be a positive number"):

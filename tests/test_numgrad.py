@@ -159,7 +159,7 @@ def test_kernel_method_needs_a_kernel(rng):
     [
         ({"method": "fast"}, ValueError, "unknown method"),
         ({"h": 0.0}, ValueError, "positive finite"),
-        ({"activation": "tanh"}, ValueError, "activation"),
+        ({"activation": "swish"}, ValueError, "activation"),
         ({"max_bytes": 0}, ValueError, "max_bytes"),
         ({"params": {"W1": np.zeros((7, 5))}}, ValueError, "missing"),
         ({"params": "W1"}, TypeError, "dict of arrays"),

@@ -122,16 +122,13 @@ def test_mnist_images_on_the_shipped_network(backend):
 @pytest.mark.parametrize("rows", ROWS)
 @pytest.mark.parametrize("zeros", [0.8, 0.0], ids=["sparse", "dense"])
 @pytest.mark.parametrize("bad", [None, np.inf, np.nan])
-def test_relu_networks(backend, rows, zeros, bad, rng, request):
+def test_relu_networks(backend, rows, zeros, bad, rng):
     """``Predictor(network, activation="relu")``: the book's ReLU forward, NaN where it has NaN.
 
     The book's ``relu`` is ``np.maximum(0, x)`` (NaN stays NaN), as are the NumPy
-    and Numba kernels and the ``Relu`` layer; the generic path's
-    ``dlcore.activations.relu`` maps NaN to 0 (strict xfail until it agrees).
+    and Numba kernels, the ``Relu`` layer and the generic path's
+    ``dlcore.activations.relu``.
     """
-    if bad is not None and backend.name not in ("numpy", "numba"):
-        reason = "dlcore.activations.relu maps NaN to 0; the book's np.maximum keeps NaN"
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
     network = make_network(rng, np.float64)
     x = images(rng, rows, np.float64, zeros)
     if bad is not None:

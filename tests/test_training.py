@@ -219,3 +219,35 @@ def test_augment_shift_needs_square_images() -> None:
     net = dlcore.TwoLayerNet(6, 4, 3, seed=0)
     with pytest.raises(ValueError, match=r"needs square images .* got 6 features and 1"):
         dlcore.train(net, x, t, x, t, augment_shift=1, progress=False)
+
+
+@pytest.mark.usefixtures("fake_mnist")
+@pytest.mark.parametrize("name", ["tanh", "leaky_relu", "prelu", "elu", "selu"])
+def test_cli_train_every_activation(tmp_path: Path, capsys: pytest.CaptureFixture[str], name):
+    weights = tmp_path / "w.npz"
+    argv = ["train", "--backend", "numpy", "--iters", "60", "--batch-size", "50",
+            "--hidden", "16", "--activation", name, "--optimizer", "adam", "--lr", "0.01",
+            "--init", "he", "--no-progress", "--save", str(weights)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"784-16-10 {name} network" in out
+    acc = float(out.rsplit("test acc ", 1)[1].split()[0])
+    assert acc > 0.9, out  # the fake digits are separable: every activation learns them
+    saved = dlcore.load_weights(weights)
+    assert ("alpha1" in saved) == (name == "prelu")
+    assert f"--activation {name}`" in out  # how to read the file back
+    assert main(["infer", "--weights", str(weights), "--activation", name]) == 0
+    assert f"{name} network {weights}: accuracy" in capsys.readouterr().out
+    if name == "prelu":
+        assert main(["bench", "--weights", str(weights), "--quick", "--no-peers"]) == 1
+        assert "is a PReLU network" in capsys.readouterr().err
+
+
+def test_cli_gradcheck_prelu_checks_the_slopes(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["gradcheck", "--synthetic", "--backend", "numpy", "--hidden", "2", "--activation",
+            "prelu"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("TwoLayerNet(784, 2, 10) on numpy, prelu,")
+    assert [line.split(":")[0] for line in out[1:]] == ["W1", "b1", "alpha1", "W2", "b2"]
+    assert max(float(line.split("max")[1]) for line in out[1:]) < 1e-6

@@ -12,8 +12,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["CLIError", "count", "main", "positive_int"]
+__all__ = ["CLIError", "count", "load_weights_option", "main", "positive_int"]
 
 # Subcommand modules, in the order --help lists them.
 _COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer", "check_backend"]
@@ -43,6 +44,29 @@ def positive_int(text: str) -> int:
 def count(text: str) -> int:
     """An argparse ``type``: an integer >= 0."""
     return _integer(text, 0)
+
+
+def load_weights_option(spec: str, *, dtype: str | None = None) -> dict[str, Any]:
+    """The network a ``--weights`` option names, on the active backend.
+
+    ``"book"`` is :func:`dlcore.load_book_network`, ``"sample"``
+    :func:`dlcore.load_sample_network`; anything else is a weights file for
+    :func:`dlcore.load_weights` (``.npz`` from ``dlcore train --save``, or a
+    pickle like the book's). ``dtype`` converts the arrays.
+    """
+    import dlcore
+
+    if spec == "book":
+        network = dlcore.load_book_network()
+    elif spec == "sample":
+        network = dlcore.load_sample_network()
+    else:
+        return dlcore.load_weights(spec, dtype=dtype)
+    return (
+        network
+        if dtype is None
+        else {k: dlcore.asarray(v, dtype=dtype) for k, v in network.items()}
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ import argparse
 import importlib.util
 from typing import Any
 
-from dlcore.cli import CLIError
+from dlcore.cli import CLIError, load_weights_option
 
 
 def register(sub: Any) -> None:
@@ -61,6 +61,12 @@ def register(sub: Any) -> None:
         help="time the book's training recipe instead (one epoch per round, vs the book's "
         "ch05 loop; --repeats 16 trains 10,200 iterations)",
     )
+    p.add_argument(
+        "--weights",
+        metavar="book|sample|PATH",
+        help="the network to time: 'book' (the book's sample_weight.pkl), 'sample' (dlcore's "
+        "shipped network, the default) or a sigmoid network saved by `dlcore train --save`",
+    )
     p.add_argument("--quick", action="store_true", help="a smoke run: 0.2 s and 3 rounds each")
     p.add_argument("--budget", type=float, help="seconds of timing per configuration (default 2.0)")
     p.add_argument("--repeats", type=int, help="interleaved rounds per configuration (default 5)")
@@ -89,6 +95,22 @@ def run(args: argparse.Namespace) -> int:
     if args.train:
         return _train(args)
 
+    data = None
+    if args.weights is not None:
+        import dlcore
+
+        with dlcore.use_backend("numpy"):
+            host = {k: dlcore.to_numpy(v) for k, v in load_weights_option(args.weights).items()}
+            x, t = dlcore.load_mnist_test(normalize=True, flatten=True, one_hot_label=False)
+        slopes = sorted(key for key in host if key.startswith("alpha"))
+        if slopes:
+            msg = (
+                f"{args.weights} is a PReLU network (it has {slopes}); bench times the book's "
+                "sigmoid networks, W1, b1, ..., Wn, bn; classify it with "
+                "`dlcore infer --weights PATH --activation prelu`"
+            )
+            raise CLIError(msg)
+        data = (host, dlcore.to_numpy(x), dlcore.to_numpy(t))
     report = run_bench(
         args.backend,
         [] if args.mode == "single" else (args.batch_size or list(DEFAULT_BATCH_SIZES)),
@@ -100,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         progress=not args.no_progress,
         images=args.images,
+        data=data,
     )
     meta, settings = report.meta, report.meta["settings"]
     print(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from dlcore.cli import positive_int
+from dlcore.network import ACTIVATIONS
 
 
 def register(sub: Any) -> None:
@@ -25,6 +26,12 @@ def register(sub: Any) -> None:
     g.add_argument("--seed", type=int, default=0, help="seed of the network weights")
     g.add_argument(
         "--hidden", type=positive_int, default=50, help="hidden units (default 50, the book)"
+    )
+    g.add_argument(
+        "--activation",
+        default="sigmoid",
+        choices=list(ACTIVATIONS),
+        help="hidden activation (default sigmoid, the book's; prelu also checks its slopes)",
     )
     g.set_defaults(func=_gradcheck)
 
@@ -43,11 +50,12 @@ def _gradcheck(args: argparse.Namespace) -> int:
                 normalize=True, flatten=True, one_hot_label=False
             )
             x, t = x_train[:3, ...], t_train[:3, ...]
-        net = dlcore.TwoLayerNet(784, args.hidden, 10, seed=args.seed)
+        net = dlcore.TwoLayerNet(784, args.hidden, 10, seed=args.seed, activation=args.activation)
         diffs = dlcore.gradient_check(net, x, t)
     source = "3 random inputs" if args.synthetic else "the first 3 MNIST training images"
     print(
-        f"TwoLayerNet(784, {args.hidden}, 10) on {backend.name}, {source}: |backprop - numerical|"
+        f"TwoLayerNet(784, {args.hidden}, 10) on {backend.name}, {args.activation}, {source}: "
+        "|backprop - numerical|"
     )
     for key, d in diffs.items():
         print(f"{key}: mean {d['mean']:.3e}  max {d['max']:.3e}")

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from dlcore.cli import CLIError, count, positive_int
+from dlcore.network import ACTIVATIONS
 
 
 def register(sub: Any) -> None:
@@ -43,7 +44,13 @@ def register(sub: Any) -> None:
         metavar="UNITS",
         help="hidden layer sizes (default: 50; e.g. --hidden 50 100 for the sample network)",
     )
-    p.add_argument("--activation", default="sigmoid", choices=["sigmoid", "relu"])
+    p.add_argument(
+        "--activation",
+        default="sigmoid",
+        choices=list(ACTIVATIONS),
+        help="hidden-layer activation (default sigmoid, the book's); prelu learns one slope "
+        "per hidden unit, saved with --save",
+    )
     p.add_argument(
         "--init",
         default=None,
@@ -157,4 +164,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.save is not None:
         dlcore.save_weights(net.params, args.save)
         print(f"weights saved to {args.save}")
+        if args.activation != "sigmoid":  # the file holds arrays only: say how to read it back
+            print(
+                f"the file does not record the activation: use it with `dlcore infer --weights "
+                f"{args.save} --activation {args.activation}` or "
+                f"MultiLayerNet.from_params(load_weights(path), activation={args.activation!r})"
+            )
     return 0

@@ -11,7 +11,8 @@ quarantine) and :mod:`~dlcore.data.idx` (the IDX file format).
 
 The package also holds ``mnist_t10k.npz`` and ``sample_network.npz`` (read
 through ``importlib.resources``) and ``LICENSE-MNIST.txt``: MNIST is by Yann
-LeCun and Corinna Cortes, CC BY-SA 3.0.
+LeCun and Corinna Cortes, CC BY-SA 3.0. ``sample_weight.pkl`` is the book's
+own network (:func:`dlcore.load_book_network`; MIT License, ``LICENSE-book.txt``).
 """
 
 from __future__ import annotations
