@@ -9,6 +9,13 @@ Resolution order for the active backend (read lazily, on every call):
    means unset),
 5. ``"numpy"``.
 
+Each level names a backend and optionally a device: ``backend=`` objects carry
+their own (:meth:`Backend.on_device`), ``use_backend(name, device=...)``,
+``set_backend(name, device=...)``, and ``DLCORE_DEVICE`` for the backend that
+``DLCORE_BACKEND`` (or the default) names. No device means the library's
+default. A device is checked when it is set; a name that matches no device
+raises a ``ValueError`` listing the devices that exist.
+
 A backend that was asked for and cannot run raises; dlcore never falls back to
 another backend silently. Third-party backends register a zero-argument
 factory (or a :class:`Backend` subclass) under the entry-point group
@@ -19,13 +26,13 @@ from __future__ import annotations
 
 import contextvars
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from . import _registry
 from ._base import (
     Backend,
     BackendDeviceError,
@@ -33,8 +40,20 @@ from ._base import (
     BackendNotInstalledError,
     NumbaFallbackWarning,
 )
+from ._registry import _FACTORIES as _FACTORIES
+from ._registry import (
+    _LOCK,
+    ENV_VAR,
+    backend_names,
+    register_backend,
+    unregister_backend,
+)
+from ._registry import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from ._registry import instance as _instance
+from ._registry import normalize as _normalize
 
 __all__ = [
+    "DEVICE_ENV_VAR",
     "ENV_VAR",
     "Backend",
     "BackendDeviceError",
@@ -52,181 +71,45 @@ __all__ = [
     "use_backend",
 ]
 
-ENV_VAR = "DLCORE_BACKEND"
+DEVICE_ENV_VAR = "DLCORE_DEVICE"
 DEFAULT = "numpy"
-ENTRY_POINT_GROUP = "dlcore.backends"
 
 
-def _numpy() -> Backend:
-    from .numpy_backend import NumpyBackend
-
-    return NumpyBackend()
-
-
-def _numba() -> Backend:
-    from .numba_backend import NumbaBackend
-
-    return NumbaBackend()
-
-
-def _cupy() -> Backend:
-    from .cupy_backend import CupyBackend
-
-    return CupyBackend()
-
-
-def _compat(name: str) -> Callable[[], Backend]:
-    def factory() -> Backend:
-        from .compat import KNOWN, CompatBackend
-
-        module, requirement = KNOWN[name]
-        return CompatBackend(name, module, requirement)
-
-    return factory
-
-
-_FACTORIES: dict[str, Callable[[], Backend]] = {
-    "numpy": _numpy,
-    "numba": _numba,
-    "cupy": _cupy,
-    "array_api_strict": _compat("array_api_strict"),
-    "torch": _compat("torch"),
-    "jax": _compat("jax"),
-    "dask": _compat("dask"),
-}
-_BUILTIN = frozenset(_FACTORIES)
-_INSTANCES: dict[str, Backend] = {}
-_LOCK = threading.Lock()
-_entry_points_loaded = False
-
-_context: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+#: A request is (backend name, device spec or None for the library's default).
+_Request = tuple[str, Any]
+_context: contextvars.ContextVar[_Request | None] = contextvars.ContextVar(
     "dlcore_backend", default=None
 )
-_global: str | None = None
+_global: _Request | None = None
 
 
-def register_backend(name: str, factory: Callable[[], Backend]) -> None:
-    """Register a backend factory under ``name`` (lower-case identifier).
-
-    Third-party packages normally use the entry-point group
-    ``dlcore.backends`` instead; this function is for tests and scripts.
-
-    Examples
-    --------
-    >>> import dlcore
-    >>> from dlcore.backends import unregister_backend
-    >>> from dlcore.backends.numpy_backend import NumpyBackend
-    >>> class Mine(NumpyBackend):
-    ...     name = "mine"
-    >>> dlcore.register_backend("mine", Mine)
-    >>> with dlcore.use_backend("mine") as b:
-    ...     print(b.name, type(dlcore.asarray([1.0])).__name__)
-    mine ndarray
-    >>> unregister_backend("mine")
-    """
-    key = _normalize(name)
-    if not key:
-        msg = "a backend name must be a non-empty string"
-        raise ValueError(msg)
-    with _LOCK:
-        _FACTORIES[key] = factory
-        _INSTANCES.pop(key, None)
+def _placed(backend: Backend, key: str, device: Any) -> Backend:
+    """``backend`` on ``device`` (validated once per spec, then cached)."""
+    spec = (key, type(device).__name__, str(device))
+    placed = _registry._PLACED.get(spec)
+    if placed is None:
+        placed = backend.on_device(device)
+        with _LOCK:
+            _registry._PLACED[spec] = placed
+    return placed
 
 
-def unregister_backend(name: str) -> None:
-    """Remove a backend registered with :func:`register_backend` (built-ins stay).
-
-    Raises
-    ------
-    ValueError
-        ``name`` is a built-in backend or not registered.
-    """
-    key = _normalize(name)
-    if key in _BUILTIN or key not in _FACTORIES:
-        msg = f"cannot unregister {name!r}: not a registered third-party backend"
-        raise ValueError(msg)
-    with _LOCK:
-        _FACTORIES.pop(key, None)
-        _INSTANCES.pop(key, None)
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    from importlib.metadata import entry_points  # lazy: ~0.1 s of `import dlcore` otherwise
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        key = _normalize(ep.name)
-        if key in _FACTORIES:
-            continue  # built-in names cannot be shadowed by a plugin
-
-        def factory(ep: Any = ep) -> Backend:
-            try:
-                obj = ep.load()
-                backend = obj() if callable(obj) else obj
-            except (Exception, SystemExit) as exc:  # a plugin must not stop dlcore (sys.exit)
-                msg = (
-                    f"backend plugin {ep.name!r} ({ep.value}, entry point group "
-                    f"{ENTRY_POINT_GROUP!r}) failed to load: {type(exc).__name__}: {exc}; "
-                    "fix or uninstall the package that provides it"
-                )
-                raise BackendNotInstalledError(msg) from exc
-            if not isinstance(backend, Backend):
-                msg = (
-                    f"entry point {ep.value!r} in group {ENTRY_POINT_GROUP!r} must give a "
-                    f"dlcore.backends.Backend, got {type(backend).__name__}"
-                )
-                raise TypeError(msg)
-            return backend
-
-        _FACTORIES[key] = factory
-
-
-def backend_names() -> list[str]:
-    """All registered backend names (built in and from entry points), sorted."""
-    _load_entry_points()
-    return sorted(_FACTORIES)
-
-
-def _normalize(name: object) -> str:
-    if not isinstance(name, str):
-        msg = f"a backend name must be a string, got {type(name).__name__}"
-        raise TypeError(msg)
-    return name.strip().lower()
-
-
-def _instance(name: str) -> Backend:
-    _load_entry_points()
-    key = _normalize(name)
-    if key not in _FACTORIES:
-        msg = (
-            f"unknown dlcore backend {name!r}; valid names are: {', '.join(sorted(_FACTORIES))} "
-            f"(set {ENV_VAR} or call dlcore.set_backend() with one of them)"
-        )
-        raise ValueError(msg)
-    with _LOCK:
-        backend = _INSTANCES.get(key)
-        if backend is None:
-            backend = _INSTANCES[key] = _FACTORIES[key]()
-    return backend
-
-
-def _requested_name() -> tuple[str, str]:
-    """Return ``(name, where it came from)`` following the resolution order."""
+def _requested() -> tuple[str, Any, str]:
+    """Return ``(name, device, where it came from)`` following the resolution order."""
     ctx = _context.get()
     if ctx is not None:
-        return ctx, "use_backend()"
+        return (*ctx, "use_backend()")
     if _global is not None:
-        return _global, "set_backend()"
+        return (*_global, "set_backend()")
     env = os.environ.get(ENV_VAR, "").strip().lower()
-    if env:
-        return env, f"the environment variable {ENV_VAR}"
-    return DEFAULT, "the default"
+    device = os.environ.get(DEVICE_ENV_VAR, "").strip() or None
+    source = f"the environment variable {ENV_VAR}" if env else "the default"
+    if device is not None:
+        source += f" with {DEVICE_ENV_VAR}={device!r}"
+    return env or DEFAULT, device, source
 
 
-def get_backend(backend: str | Backend | None = None) -> Backend:
+def get_backend(backend: str | Backend | None = None, *, device: Any = None) -> Backend:
     """Return the active backend, or the one named by ``backend``.
 
     Parameters
@@ -235,16 +118,21 @@ def get_backend(backend: str | Backend | None = None) -> Backend:
         A backend name (``"numpy"``, ``"numba"``, ``"cupy"``,
         ``"array_api_strict"``, ...), a backend object, or ``None`` for the
         active one (see the module docstring for the resolution order).
+    device : optional
+        The device for a named backend (``"cuda:1"``, ``1`` for CuPy,
+        ``array_api_strict.Device("device1")``...); default: the library's.
 
     Returns
     -------
     Backend
-        A backend that is installed and usable.
+        A backend that is installed and usable, whose new arrays go to its
+        :attr:`~Backend.device`.
 
     Raises
     ------
     ValueError
-        The name is unknown; the message lists the valid names.
+        The name is unknown (the message lists the valid names), or the
+        device is not one of the backend's (the message lists those).
     BackendNotInstalledError
         The library is missing; the message has the pip command.
     BackendDeviceError
@@ -255,51 +143,70 @@ def get_backend(backend: str | Backend | None = None) -> Backend:
     >>> import dlcore
     >>> dlcore.get_backend("numpy").name
     'numpy'
+    >>> dlcore.get_backend("numpy", device="cpu").device
+    'cpu'
     """
     if isinstance(backend, Backend):
         backend.check_available()
-        return backend
-    if backend is None:
-        name, source = _requested_name()
+        return backend if device is None else backend.on_device(device)
+    if backend is None and device is None:
+        name, device, source = _requested()
+    elif backend is None:
+        name, source = _requested()[0], "get_backend(device=...)"
     else:
         name, source = backend, "the backend= argument"
     # fast path (predict calls this once per image): a loaded backend, exact name
-    cached = _INSTANCES.get(name) if isinstance(name, str) else None
-    if cached is not None and cached._xp is not None:
-        return cached
+    if device is None:
+        cached = _registry._INSTANCES.get(name) if isinstance(name, str) else None
+        if cached is not None and cached._xp is not None:
+            return cached
+    else:
+        placed = _registry._PLACED.get((name, type(device).__name__, str(device)))
+        if placed is not None:
+            return placed
+    return _resolve(name, device, source)
+
+
+def _resolve(name: str, device: Any, source: str) -> Backend:
+    """The usable backend ``name`` on ``device``; errors say who asked for it."""
     try:
         b = _instance(name)
+        b.check_available()
+        return b if device is None else _placed(b, _normalize(name), device)
     except ValueError as exc:
         msg = f"{exc} [requested by {source}]"
         raise ValueError(msg) from None
-    b.check_available()
-    return b
 
 
-def set_backend(name: str | None) -> None:
+def set_backend(name: str | None, *, device: Any = None) -> None:
     """Set the process-wide backend (``None`` returns to ``DLCORE_BACKEND``/numpy).
 
-    The backend is checked now, so a wrong name or a missing library fails
-    here rather than at the first array.
+    The backend and the device are checked now, so a wrong name, a missing
+    library or a device that does not exist fails here rather than at the
+    first array.
 
     Examples
     --------
     >>> import dlcore
-    >>> dlcore.set_backend("numpy")
+    >>> dlcore.set_backend("numpy", device="cpu")
     >>> dlcore.get_backend().name
     'numpy'
     >>> dlcore.set_backend(None)  # back to DLCORE_BACKEND, else numpy
     """
     global _global
-    if name is not None:
-        get_backend(name)
-        name = _normalize(name)
-    _global = name
+    if name is None:
+        if device is not None:
+            msg = "set_backend(None, device=...) has no backend to place; name one"
+            raise ValueError(msg)
+        _global = None
+        return
+    _resolve(name, device, "set_backend()")
+    _global = (_normalize(name), device)
 
 
 @contextmanager
-def use_backend(name: str) -> Iterator[Backend]:
-    """Use backend ``name`` inside a ``with`` block (per thread / async task).
+def use_backend(name: str, *, device: Any = None) -> Iterator[Backend]:
+    """Use backend ``name`` (on ``device``) inside a ``with`` block (per thread / async task).
 
     Examples
     --------
@@ -307,9 +214,13 @@ def use_backend(name: str) -> Iterator[Backend]:
     >>> with dlcore.use_backend("numpy") as b:
     ...     print(b.name, dlcore.get_backend().name)
     numpy numpy
+    >>> import array_api_strict as strict
+    >>> with dlcore.use_backend("array_api_strict", device="device1") as b:
+    ...     print(b.device_label(dlcore.asarray([1.0]).device))
+    device1
     """
-    backend = get_backend(name)
-    token = _context.set(_normalize(name))
+    backend = _resolve(name, device, "use_backend()")
+    token = _context.set((_normalize(name), device))
     try:
         yield backend
     finally:

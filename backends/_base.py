@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ._placement import Placement
+
 __all__ = [
     "Backend",
     "BackendDeviceError",
@@ -61,7 +63,7 @@ class NumbaFallbackWarning(UserWarning):
     """
 
 
-class Backend:
+class Backend(Placement):
     """A compute backend: where new arrays live, and how the hot loops run.
 
     Subclasses set :attr:`name`, implement :meth:`_load` (import the library,
@@ -91,6 +93,7 @@ class Backend:
 
     def __init__(self) -> None:
         self._xp: Any = None
+        self._device: Any = None  # None: the library's default device
 
     # -- loading ----------------------------------------------------------
     def _load(self) -> Any:  # pragma: no cover - abstract
@@ -120,8 +123,11 @@ class Backend:
 
     @property
     def device(self) -> Any:
-        """The device new arrays are created on (``None``: the library's default)."""
-        return None
+        """The device new arrays are created on (the library's default unless placed).
+
+        See :meth:`on_device` and ``dlcore.use_backend(name, device=...)``.
+        """
+        return self._device if self._device is not None else self.default_device()
 
     def asarray(self, obj: Any, dtype: Any = None) -> Any:
         """Create an array of this backend from ``obj`` (host data or another array).
@@ -138,7 +144,9 @@ class Backend:
             obj = np.asarray(obj)
         elif not _is_host_data(obj) and not self.owns(obj):
             obj = _any_to_numpy(obj)
-        return xp.asarray(obj, dtype=dt, device=self.device)
+        if isinstance(obj, np.ndarray) and any(s < 0 for s in obj.strides):
+            obj = np.ascontiguousarray(obj)  # torch refuses negative strides (x[::-1])
+        return xp.asarray(obj, dtype=dt, device=self._device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Copy ``x`` to a NumPy array in host memory."""
@@ -158,7 +166,7 @@ class Backend:
     def _compat_xp(self) -> Any:
         from array_api_compat import array_namespace
 
-        return array_namespace(self.xp.asarray(0.0, device=self.device))
+        return array_namespace(self.xp.asarray(0.0, device=self._device))
 
     def dtype(self, dtype: Any) -> Any:
         """Translate a dtype name or NumPy dtype into this namespace's dtype."""
@@ -296,7 +304,8 @@ class Backend:
         return array_namespace(x)
 
     def __repr__(self) -> str:
-        return f"<dlcore backend {self.name!r}>"
+        where = "" if self._device is None else f" on {self.device_label(self._device)}"
+        return f"<dlcore backend {self.name!r}{where}>"
 
 
 def _is_host_data(obj: Any) -> bool:
@@ -318,8 +327,25 @@ def _any_to_numpy(x: Any) -> np.ndarray:
         return np.asarray(x.compute())
     try:
         return np.from_dlpack(x)
-    except (TypeError, RuntimeError, BufferError, AttributeError):
+    except (TypeError, RuntimeError, BufferError, AttributeError, ValueError):
+        pass
+    try:
         return np.asarray(x)
+    except (TypeError, RuntimeError, BufferError, ValueError):
+        host = _host_device(x)
+        if host is None:
+            raise
+        return np.asarray(x.to_device(host))
+
+
+def _host_device(x: Any) -> Any:
+    """The CPU device of ``x``'s namespace (to copy a device array home), or ``None``."""
+    from array_api_compat import array_namespace
+
+    info = getattr(array_namespace(x), "__array_namespace_info__", None)
+    if info is None or not hasattr(x, "to_device"):
+        return None
+    return next((d for d in info().devices() if "cpu" in str(d).lower()), None)
 
 
 _LAYOUT = attrgetter("shape", "dtype")

@@ -69,6 +69,7 @@ from .network import forward, init_network, load_sample_network
 from .numgrad import mlp_loss, mlp_numerical_gradient
 from .perceptron import AND, NAND, OR, XOR, Perceptron
 from .predictor import Predictor, predict
+from .stores import save_images
 from .training import plot_history, train
 
 __version__ = "0.1.0"
@@ -138,6 +139,7 @@ __all__ = [
     "relu",
     "relu_grad",
     "run_bench",
+    "save_images",
     "save_weights",
     "selu",
     "selu_grad",

@@ -11,6 +11,7 @@ and imported only by :func:`predict_dask`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,46 +87,62 @@ def predict_batches(network: Mapping[str, Any], x: Any, batch_size: int = 100) -
     return out
 
 
-def predict_dask(network: Mapping[str, Any], x: Any, *, backend: str | None = None) -> Any:
-    """Lazy class probabilities for a Dask array of images, block by block.
+def predict_dask(
+    network: Mapping[str, Any],
+    x: Any,
+    *,
+    backend: str | None = None,
+    chunk_rows: int | None = None,
+    blas_threads: int | None = 1,
+) -> Any:
+    """Lazy class probabilities for images in a Dask array or a chunked store on disk.
 
     Parameters
     ----------
     network : dict
         ``W1, b1, ..., Wn, bn`` on any backend (copied to host NumPy arrays
-        once and embedded in the task graph).
-    x : dask.array.Array
-        Images ``(N, d)`` of a floating dtype, chunked along the batch axis
-        (a chunked feature axis is merged into one chunk).
+        once; one key of the task graph, so each worker receives it once).
+    x : dask.array.Array, path or dlcore.stores.ImageStore
+        Images ``(N, d)`` of a floating dtype: a Dask array chunked along the
+        batch axis (a chunked feature axis is merged into one chunk), or a
+        zarr array / folder of ``.npy`` shards on disk (see
+        :mod:`dlcore.stores`), whose pieces each task reads itself.
     backend : str, optional
         The dlcore backend each block runs on (``"numba"``, ``"numpy"``,
         ...); default: the backend active when this is called. It is fixed
         now, because Dask's worker threads and processes do not see
         :func:`dlcore.use_backend` contexts.
+    chunk_rows : int, optional
+        Rows per task. Default for a store: from the network and the memory
+        per worker thread (:func:`dlcore.cluster.auto_chunk_rows`), aligned
+        to the stored chunks; for a Dask array: its own chunks.
+    blas_threads : int or None
+        BLAS threads while a block runs (restored afterwards): 1 by default,
+        since Dask already runs one task per core; ``None`` leaves BLAS alone
+        (e.g. for the single-threaded ``"sync"`` scheduler).
 
     Returns
     -------
     dask.array.Array
-        ``(N, k)`` probabilities of ``x``'s dtype, chunked as ``x`` along
-        rows; nothing runs until ``.compute()`` (or ``dask.compute``,
+        ``(N, k)`` probabilities of the images' dtype, one chunk per task;
+        nothing runs until ``.compute()`` (or ``dask.compute``,
         ``.to_zarr``, ...). Each block is a NumPy array.
 
     Notes
     -----
     Every block ``X_b`` becomes ``predict(network, X_b)`` on the chosen
-    backend (``dask.array.map_blocks``), so the chunk size is the batch size
-    and the memory in use is a few chunks per worker. On a cluster::
+    backend, so the chunk size is the batch size and a worker holds a few
+    chunks at a time. On a cluster, with the images at rest::
 
-        >>> from dask.distributed import Client, LocalCluster  # doctest: +SKIP
-        >>> import dask.array as da, dlcore  # doctest: +SKIP
-        >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
-        >>> client = Client(cluster)  # doctest: +SKIP
+        >>> import dlcore  # doctest: +SKIP
+        >>> from dask.distributed import Client  # doctest: +SKIP
+        >>> from dlcore.cluster import local_cluster  # doctest: +SKIP
         >>> x, t = dlcore.load_mnist_test()  # doctest: +SKIP
-        >>> xd = da.from_array(dlcore.to_numpy(x), chunks=(1000, 784))  # doctest: +SKIP
+        >>> dlcore.save_images("mnist-test.zarr", x, chunk_rows=2000)  # doctest: +SKIP
         >>> net = dlcore.load_sample_network()  # doctest: +SKIP
-        >>> y = dlcore.predict_dask(net, xd, backend="numba")  # doctest: +SKIP
-        >>> labels = y.argmax(axis=1).compute()  # runs on the cluster  # doctest: +SKIP
-        >>> client.close(); cluster.close()  # doctest: +SKIP
+        >>> with local_cluster(2) as cluster, Client(cluster):  # doctest: +SKIP
+        ...     y = dlcore.predict_dask(net, "mnist-test.zarr", backend="numba")
+        ...     labels = y.argmax(axis=1).compute()
 
     Examples
     --------
@@ -151,47 +168,101 @@ def predict_dask(network: Mapping[str, Any], x: Any, *, backend: str | None = No
     import numpy as np
 
     from .backends import get_backend, to_numpy
+    from .stores import ImageStore, open_store
 
-    if not isinstance(x, da.Array):
+    at_rest = isinstance(x, (str, os.PathLike, ImageStore))
+    if not at_rest and not isinstance(x, da.Array):
         msg = (
-            f"`x` must be a dask.array.Array, got {type(x).__name__}; wrap an array with "
-            "dask.array.from_array(x, chunks=(1000, x.shape[1])) or use predict_batches"
+            f"`x` must be a dask.array.Array or the path of an image store, got "
+            f"{type(x).__name__}; wrap an array with dask.array.from_array(x, chunks=(1000, "
+            "x.shape[1])), write it with dlcore.save_images, or use predict_batches"
         )
         raise TypeError(msg)
+    rows = None if chunk_rows is None else check_positive_int(chunk_rows, "chunk_rows")
+    if blas_threads is not None:
+        check_positive_int(blas_threads, "blas_threads")
+        try:
+            import threadpoolctl  # noqa: F401  (the tasks hold BLAS threads with it)
+        except ImportError as exc:
+            msg = (
+                f"predict_dask(blas_threads={blas_threads}) needs threadpoolctl ({exc}); "
+                'install it with pip install "dlcore[dask]", or pass blas_threads=None'
+            )
+            raise ImportError(msg) from exc
     n_layers = check_network(network)
     host = {key: to_numpy(value) for key, value in network.items()}
+    store = (x if isinstance(x, ImageStore) else open_store(x)) if at_rest else None
+    shape, dtype = (store.shape, store.dtype) if store is not None else (x.shape, x.dtype)
     w1 = host["W1"]
-    if x.ndim != 2 or x.shape[1] != w1.shape[0]:
+    if len(shape) != 2 or shape[1] != w1.shape[0]:
+        what = "image store" if store is not None else "Dask array"
         msg = (
-            f"`x` must be a 2-D Dask array (N, {w1.shape[0]}) to match W1 with shape "
-            f"{w1.shape}, got shape {x.shape}"
+            f"`x` must be a 2-D {what} (N, {w1.shape[0]}) to match W1 with shape "
+            f"{w1.shape}, got shape {shape}"
         )
         raise ValueError(msg)
-    if not np.issubdtype(x.dtype, np.floating):
+    if not np.issubdtype(dtype, np.floating):
         msg = (
-            f"`x` must have a floating-point dtype, got {x.dtype}; convert it, e.g. "
+            f"`x` must have a floating-point dtype, got {dtype}; convert it, e.g. "
             "x.astype('float32') / 255"
         )
         raise TypeError(msg)
     name = get_backend(backend).name
     k = int(host[f"W{n_layers}"].shape[1])
-    if len(x.chunks[1]) > 1:
-        x = x.rechunk({1: -1})
+    if store is not None:
+        from .cluster import auto_chunk_rows
+
+        pieces = store.pieces(rows if rows is not None else auto_chunk_rows(host, dtype))
+        return _predict_pieces(pieces, host, name, k, dtype, blas_threads)
+    if len(x.chunks[1]) > 1 or rows is not None:
+        x = x.rechunk({0: rows if rows is not None else x.chunks[0], 1: -1})
     return da.map_blocks(
         _predict_block,
         x,
         network=host,
         backend=name,
+        blas_threads=blas_threads,
         dtype=x.dtype,
         chunks=(x.chunks[0], (k,)),
         meta=np.empty((0, 0), dtype=x.dtype),
     )
 
 
-def _predict_block(block: Any, *, network: Mapping[str, Any], backend: str) -> Any:
-    """One Dask block through :func:`dlcore.predict` on ``backend``; returns NumPy."""
-    from .backends import to_numpy, use_backend
+def _predict_pieces(
+    pieces: list[Any], host: dict[str, Any], backend: str, k: int, dtype: Any, blas: int | None
+) -> Any:
+    """One task per store piece: read it on the worker, classify it there."""
+    import dask.array as da
+    import numpy as np
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
-    with use_backend(backend) as b:
+    token = tokenize(pieces, host, backend, blas)
+    name, net_key = f"dlcore-predict-{token}", f"dlcore-network-{token}"
+    dsk: dict[Any, Any] = {net_key: host}
+    for i, piece in enumerate(pieces):
+        dsk[(name, i, 0)] = (_predict_piece, *piece, net_key, backend, blas)
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=[])
+    chunks = (tuple(stop - start for _, _, start, stop in pieces), (k,))
+    return da.Array(graph, name, chunks, dtype=dtype, meta=np.empty((0, 0), dtype=dtype))
+
+
+def _predict_piece(
+    fmt: str, file: str, start: int, stop: int, network: Any, backend: str, blas: int | None
+) -> Any:
+    from .stores import read_piece
+
+    rows = read_piece(fmt, file, start, stop, copy=False)  # read once, by the first matmul
+    return _predict_block(rows, network=network, backend=backend, blas_threads=blas)
+
+
+def _predict_block(
+    block: Any, *, network: Mapping[str, Any], backend: str, blas_threads: int | None = 1
+) -> Any:
+    """One block through :func:`dlcore.predict` on ``backend``, BLAS limited; returns NumPy."""
+    from .backends import to_numpy, use_backend
+    from .cluster import blas_limited
+
+    with blas_limited(blas_threads), use_backend(backend) as b:
         net = {key: b.asarray(value) for key, value in network.items()}
         return to_numpy(predict(net, b.asarray(block)))

@@ -166,8 +166,7 @@ def test_register_and_entry_point_style_backend():
             assert b.name == "mine"
             assert isinstance(dlcore.asarray([1.0]), np.ndarray)
     finally:
-        backends._FACTORIES.pop("mine", None)
-        backends._INSTANCES.pop("mine", None)
+        backends.unregister_backend("mine")
 
 
 def test_entry_point_group_is_loaded(tmp_path, monkeypatch):

@@ -84,16 +84,15 @@ def test_predict_dask_uses_the_backend_active_at_call_time(data, monkeypatch):
     """Worker threads do not see use_backend(); the backend is fixed when the graph is built."""
     net, x = data
     seen = []
-    original = dlcore.get_backend
+    original = dlcore.backends.use_backend
 
-    def spy(name=None):
-        backend = original(name)
-        seen.append(backend.name)
-        return backend
+    def spy(name, **kwargs):
+        seen.append(name)
+        return original(name, **kwargs)
 
     with dlcore.use_backend("array_api_strict"):
         y = dlcore.predict_dask(net, da.from_array(x, chunks=(50, 20)))
-    monkeypatch.setattr("dlcore.backends.get_backend", spy)
+    monkeypatch.setattr("dlcore.backends.use_backend", spy)
     y.compute(scheduler="threads")
     assert seen
     assert set(seen) == {"array_api_strict"}

@@ -15,8 +15,9 @@ from dlcore import backends
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
     """Install entry points ``name -> module:attr`` whose modules are written in tmp_path."""
-    monkeypatch.setattr(backends, "_FACTORIES", dict(backends._FACTORIES))
-    monkeypatch.setattr(backends, "_INSTANCES", dict(backends._INSTANCES))
+    registry = backends._registry  # the name table (backends/_registry.py)
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(registry, "_INSTANCES", dict(registry._INSTANCES))
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def install(name: str, source: str, attr: str = "Backend") -> None:
@@ -26,8 +27,13 @@ def plugin(tmp_path, monkeypatch):
         ep = importlib.metadata.EntryPoint(
             name=name, value=f"{module}:{attr}", group=backends.ENTRY_POINT_GROUP
         )
-        monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep])
-        monkeypatch.setattr(backends, "_entry_points_loaded", False)
+        real = importlib.metadata.entry_points
+
+        def entry_points(group=None, **kwargs):  # other groups (torch's own plugins) stay real
+            return [ep] if group == backends.ENTRY_POINT_GROUP else real(group=group, **kwargs)
+
+        monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+        monkeypatch.setattr(registry, "_entry_points_loaded", False)
 
     return install
 

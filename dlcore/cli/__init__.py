@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["CLIError", "count", "load_weights_option", "main", "positive_int"]
 
 # Subcommand modules, in the order --help lists them.
-_COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer"]
+_COMMANDS = ["info", "demo", "data", "train", "gradcheck", "bench", "infer", "check_backend"]
 
 
 class CLIError(Exception):

@@ -28,6 +28,15 @@ def register(sub: Any) -> None:
     q.add_argument("--batch-size", type=int, default=100, metavar="N", help="default 100")
     q.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     q.add_argument(
+        "--dask",
+        metavar="local|ADDRESS",
+        help="classify the images of --input on a Dask cluster: 'local' starts one worker "
+        "process per core on 127.0.0.1, ADDRESS (tcp://host:port) joins a running scheduler",
+    )
+    q.add_argument(
+        "--input", metavar="STORE", help="a zarr array or folder of .npy shards (with --dask)"
+    )
+    q.add_argument(
         "--weights",
         default="sample",
         metavar="book|sample|PATH",
@@ -53,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``dlcore infer``."""
     import dlcore
 
+    if args.dask is not None or args.input is not None:
+        return _run_dask(args)
     if args.images or args.activation != "sigmoid":
         with dlcore.use_backend(args.backend) if args.backend else nullcontext():
             weights = load_weights_option(args.weights, dtype=args.dtype)
@@ -78,6 +89,53 @@ def run(args: argparse.Namespace) -> int:
         f"backend {m.backend}, batch size {m.batch_size}, {m.dtype}: accuracy {m.accuracy:.4f} "
         f"on {m.images} images with the {args.weights} network; {m.images_per_s:,.0f} images/s "
         f"({m.latency_us:.2f} µs/image, {m.seconds * 1e3:.1f} ms in all)"
+    )
+    return 0
+
+
+def _run_dask(args: argparse.Namespace) -> int:
+    """``--dask local|ADDRESS --input STORE``: the --weights network over a store on a cluster."""
+    import contextlib
+    import time
+
+    import numpy as np
+
+    import dlcore
+    from dlcore.cli import CLIError
+    from dlcore.stores import open_store
+
+    if args.dask is None or args.input is None:
+        msg = "--dask and --input go together: dlcore infer --dask local --input images.zarr"
+        raise CLIError(msg)
+    if args.images or args.activation != "sigmoid":
+        msg = "--dask classifies a store with a sigmoid network; leave out --images/--activation"
+        raise CLIError(msg)
+    store = open_store(args.input)  # the store and the network are checked before any cluster
+    with dlcore.use_backend("numpy"):
+        net = load_weights_option(args.weights, dtype=str(store.dtype))
+    backend = args.backend if args.backend is not None else dlcore.get_backend().name
+    from distributed import Client
+
+    from dlcore.cluster import local_cluster
+
+    with contextlib.ExitStack() as stack:
+        if args.dask == "local":
+            cluster = stack.enter_context(local_cluster())
+            client = stack.enter_context(Client(cluster))
+        else:
+            client = stack.enter_context(Client(args.dask, timeout="10s"))
+        workers = len(client.scheduler_info().get("workers", {}))
+        start = time.perf_counter()
+        y = dlcore.predict_dask(net, store, backend=backend)
+        labels = np.asarray(y.argmax(axis=1).compute())
+        seconds = time.perf_counter() - start
+    counts = np.bincount(labels, minlength=10)
+    print(
+        f"classified {labels.size} images from {args.input} on {workers} Dask workers "
+        f"({args.dask}), backend {backend}, the {args.weights} network: "
+        f"{labels.size / seconds:,.0f} images/s "
+        f"({seconds:.2f} s); images per class: "
+        + ", ".join(f"{c}: {n}" for c, n in enumerate(counts))
     )
     return 0
 
