@@ -35,6 +35,35 @@ def _softmax(ck: Checker) -> None:
     ck.same("softmax (large scores)", dlcore.softmax(ck.put(big)), ref.softmax(big))
 
 
+@case("activation layers (forward and backward)")
+def _activation_layers(ck: Checker) -> None:
+    x = ck.data(4, 3, scale=2.0, away_from_zero=True)
+    dout = ck.data(4, 3)
+    for name, key in (
+        ("Tanh", "tanh"),
+        ("LeakyReLU", "leaky_relu"),
+        ("ELU", "elu"),
+        ("SELU", "selu"),
+    ):
+        forward, derivative = ref.ACTIVATIONS[key]
+        layer = getattr(dlcore, name)()
+        ck.same(f"{name}.forward", layer.forward(ck.put(x)), forward(x))
+        ck.same(f"{name}.backward", layer.backward(ck.put(dout)), dout * derivative(x))
+    a = np.abs(ck.data(3)) * 0.1
+    layer = dlcore.PReLU(ck.put(a))
+    ck.same("PReLU.forward", layer.forward(ck.put(x)), np.where(x > 0, x, a * x))
+    ck.same("PReLU.backward", layer.backward(ck.put(dout)), np.where(x > 0, dout, a * dout))
+    ck.same("PReLU.dalpha", layer.dalpha, np.where(x > 0, 0.0, x * dout).sum(axis=0))
+
+
+@case("softmax_jacobian")
+def _softmax_jacobian(ck: Checker) -> None:
+    x = ck.data(2, 4, scale=2.0)
+    s = ref.softmax(x)
+    want = np.stack([np.diag(r) - np.outer(r, r) for r in s])  # d s_i / d x_j
+    ck.same("softmax_jacobian", dlcore.softmax_jacobian(ck.put(x)), want)
+
+
 @case("prelu")
 def _prelu(ck: Checker) -> None:
     x = ck.data(4, 3, scale=2.0, away_from_zero=True)
@@ -56,7 +85,8 @@ def _losses(ck: Checker) -> None:
     t = ref.one_hot(labels, 4)
     yb, tb = ck.put(y), ck.put(t)
     ck.same("sum_squared_error", dlcore.sum_squared_error(yb, tb), 0.5 * np.sum((y - t) ** 2) / 5)
-    ck.same("mean_squared_error", dlcore.mean_squared_error(yb, tb), np.mean((y - t) ** 2))
+    # the book's mean_squared_error is 0.5 * sum((y - t)**2), as sum_squared_error
+    ck.same("mean_squared_error", dlcore.mean_squared_error(yb, tb), 0.5 * np.sum((y - t) ** 2) / 5)
     ck.same(
         "cross_entropy_error (one-hot)", dlcore.cross_entropy_error(yb, tb), ref.cross_entropy(y, t)
     )
