@@ -23,3 +23,15 @@ def assert_close(
     got = dlcore.to_numpy(actual)
     rtol = tol(got.dtype) if rtol is None else rtol
     np.testing.assert_allclose(got, np.asarray(expected), rtol=rtol, atol=atol)
+
+
+def one_line_error(capsys: Any, argv: list[str]) -> str:
+    """Run ``dlcore ARGV``; assert exit 1 and one ``dlcore CMD: error: ...`` line, no traceback."""
+    from dlcore.cli import main
+
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"dlcore {argv[0]}: error: ")
+    return err

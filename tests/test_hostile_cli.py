@@ -10,19 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from _helpers import one_line_error
 
 import dlcore
 import dlcore.bench
 from dlcore.cli import main
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
-    assert main(argv) == 1
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert err.count("\n") == 1, err
-    assert err.startswith(f"dlcore {argv[0]}: error: ")
-    return err
 
 
 @pytest.fixture
