@@ -71,6 +71,8 @@ def bind(arrays: Sequence[Any], fallback: PredictFn, activation: str) -> Predict
 
     def run(arrays: Sequence[Any], x: Any) -> Any:
         # x is validated (check_input): a NumPy array of the network's dtype, 1-D or 2-D
+        if type(arrays) is not tuple:  # a list would reach Numba as a (deprecated) reflected list
+            arrays = tuple(arrays)
         if x.ndim == 1:
             return one(x, arrays[0::2], arrays[1::2], relu)
         if x.shape[0] <= SMALL_BATCH:
