@@ -1,6 +1,6 @@
 """The speed table of issue 13 from one run: inference, dense images, training, memory.
 
-One command regenerates every figure (about 10 minutes on 2 cores)::
+One command regenerates every figure (a few minutes on 2 cores)::
 
     python benchmarks/issue_table.py [--quick] [--train-rounds 16]
 
