@@ -75,6 +75,7 @@ def test_cli_infer_with_a_saved_relu_network(tmp_path, capsys):
     net = dlcore.MultiLayerNet(784, [8], 10, activation="relu", seed=0)
     path = dlcore.save_weights(net.params, tmp_path / "relu.npz")
     assert main(["infer", "--weights", str(path), "--activation", "relu"]) == 0
-    assert f"backend numpy, relu network {path}: accuracy" in capsys.readouterr().out
+    name = dlcore.get_backend().name  # the CLI runs on the active backend (DLCORE_BACKEND)
+    assert f"backend {name}, relu network {path}: accuracy" in capsys.readouterr().out
     assert main(["infer", "--weights", str(tmp_path / "missing.npz")]) == 1
     assert "no weights file" in capsys.readouterr().err
