@@ -76,6 +76,14 @@ def backend(request: pytest.FixtureRequest) -> Iterator[dlcore.Backend]:
 
 
 @pytest.fixture
+def host_numpy() -> Iterator[dlcore.Backend]:
+    """The numpy backend, active for the test whatever DLCORE_BACKEND says: for tests of
+    host-side work (file formats, the Dask cluster) whose results are NumPy arrays."""
+    with dlcore.use_backend("numpy") as b:
+        yield b
+
+
+@pytest.fixture
 def xp(backend: dlcore.Backend) -> Any:
     """The Array-API namespace of the backend under test."""
     return backend.xp

@@ -180,7 +180,7 @@ def test_prelu_slopes_are_parameters(backend, rng):
         assert np.all(np.sign(after - before)[moved] == -np.sign(g[moved])), name
 
 
-def test_prelu_net_saved_and_loaded(tmp_path: Path, rng):
+def test_prelu_net_saved_and_loaded(tmp_path: Path, rng, host_numpy):
     net = dlcore.MultiLayerNet(5, [4], 3, activation="prelu", seed=0)
     net.params["alpha1"] = np.array([0.1, 0.2, 0.3, 0.4])
     path = dlcore.save_weights(net.params, tmp_path / "prelu.npz")

@@ -25,6 +25,9 @@ from distributed import Client, get_task_stream
 
 from dlcore.cluster import auto_chunk_rows, blas_limited, local_cluster, memory_per_thread
 
+# the stores hold host NumPy images, and the reference is predict on the numpy backend
+pytestmark = pytest.mark.usefixtures("host_numpy")
+
 FORMATS = ["npy"] + (["zarr"] if importlib.util.find_spec("zarr") else [])
 
 
@@ -37,7 +40,8 @@ def client():
 @pytest.fixture(scope="module")
 def mnist():
     x, t = dlcore.load_mnist_test()
-    return dlcore.to_numpy(x)[:4000], dlcore.to_numpy(t)[:4000], dlcore.load_sample_network()
+    net = {k: dlcore.to_numpy(v) for k, v in dlcore.load_sample_network().items()}
+    return dlcore.to_numpy(x)[:4000], dlcore.to_numpy(t)[:4000], net
 
 
 @pytest.fixture(scope="module")

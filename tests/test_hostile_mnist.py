@@ -21,6 +21,9 @@ import dlcore
 from dlcore import data
 from dlcore.data import IDXError, read_idx, write_idx
 
+# MNIST files are parsed on the host; the loaders' backends are tested in test_data_*.py
+pytestmark = pytest.mark.usefixtures("host_numpy")
+
 RNG = np.random.default_rng(3)
 
 

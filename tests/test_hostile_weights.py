@@ -28,6 +28,9 @@ from dlcore.io import (
     size_limit,
 )
 
+# weights files load to host NumPy arrays here; other backends are tested in test_io.py
+pytestmark = pytest.mark.usefixtures("host_numpy")
+
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "book" / "sample_weight.pkl"
 RNG = np.random.default_rng(20261202)
 NET64 = {"W1": RNG.standard_normal((3, 4)), "b1": RNG.standard_normal(4)}

@@ -166,7 +166,8 @@ def _accuracy(net: Any, args: argparse.Namespace) -> int:
     hits = 0.0
     size = max(int(args.batch_size), 1)
     for i in range(0, int(x.shape[0]), size):
-        hits += net.accuracy(x[i : i + size, ...], t[i : i + size]) * int(x[i : i + size].shape[0])
+        rows = x[i : i + size, ...]  # the Array API has no implicit trailing axes
+        hits += net.accuracy(rows, t[i : i + size]) * int(rows.shape[0])
     print(
         f"backend {dlcore.get_backend().name}, {args.activation} network {args.weights}: "
         f"accuracy {hits / int(x.shape[0]):.4f} on {int(x.shape[0])} images"
