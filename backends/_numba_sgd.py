@@ -1,13 +1,13 @@
 """Numba kernel of one SGD training step of an MLP: gradient, update and loss in one call.
 
-The book's loop body (``ch05/train_neuralnet.py``): the backprop gradient of
-the mini-batch ``x[rows]`` (:func:`~._numba_train.backprop_rows`, which reads
-the rows straight from the training set and skips zero pixels while that
-changes nothing), ``W -= lr * dW`` in place for every parameter, and the
-cross-entropy of the batch under the updated weights. The update is NumPy's
+The book's loop body (``ch05/train_neuralnet.py``) on the mini-batch
+``x[rows]``, read straight from the training set: the backprop gradient (the
+kernels of :mod:`._numba_train`, which skip the zero pixels while that changes
+nothing), ``W -= lr * dW`` in place for every parameter, and the
+cross-entropy of the batch under the updated weights (a second forward pass
+over the nonzero pixels the first one found). The update is NumPy's
 ``W - lr * dW`` element by element in the parameters' dtype, so the weights
-are those of the numba backend's generic step bit for bit.
-"""
+are those of the numba backend's generic step bit for bit."""
 
 from __future__ import annotations
 
@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ._numba_math import jit
-from ._numba_train import ACTIVATIONS, backprop_rows, forward_rows, input_weight_gradient
+from ._numba_math import jit, require_float
+from ._numba_train import (
+    ACTIVATIONS,
+    backprop_rows,
+    forward_rows,
+    input_weight_gradient,
+    layer_buffers,
+)
 
 __all__ = ["ACTIVATIONS", "DELTA", "bind", "takes"]
 
@@ -50,75 +56,26 @@ def _loss(y: Any, t: Any, delta: Any) -> Any:
 
 
 @jit
-def _input_weight_step(x: Any, rows: Any, dA: Any, W: Any, nz: Any, counts: Any, lr: Any) -> None:
-    """``W1 -= lr * (x[rows].T @ dA)`` pixel by pixel over the nonzero pixels of the batch.
-
-    The rows holding each pixel are listed (ascending) first, so each row of
-    ``dW1`` is summed in a small buffer, in the order of
-    :func:`~._numba_train.input_weight_gradient`, and applied at once; rows of
-    ``W1`` whose pixel is 0 throughout the batch have ``dW1 = 0`` and stay as
-    they are (``w - lr * 0 == w``).
-    """
-    n, d = rows.shape[0], x.shape[1]
-    start = np.zeros(d + 1, np.intp)
-    for r in range(n):
-        for g in range(counts[r]):
-            start[nz[r, g] + 1] += 1
-    for i in range(d):
-        start[i + 1] += start[i]
-    fill = start[:d].copy()
-    holders = np.empty(start[d], np.intp)
-    for r in range(n):
-        for g in range(counts[r]):
-            i = nz[r, g]
-            holders[fill[i]] = r
-            fill[i] += 1
-    acc = np.empty(W.shape[1], W.dtype)
-    for i in range(d):
-        if start[i] == start[i + 1]:
-            continue
-        acc[:] = 0
-        end = start[i + 1]
-        p = start[i]
-        while p + 4 <= end:  # four rows per pass, added one after the other (the same sums)
-            r0, r1, r2, r3 = holders[p], holders[p + 1], holders[p + 2], holders[p + 3]
-            a0, a1, a2, a3 = x[rows[r0], i], x[rows[r1], i], x[rows[r2], i], x[rows[r3], i]
-            d0, d1, d2, d3 = dA[r0], dA[r1], dA[r2], dA[r3]
-            for j in range(acc.shape[0]):
-                acc[j] = acc[j] + a0 * d0[j] + a1 * d1[j] + a2 * d2[j] + a3 * d3[j]
-            p += 4
-        for q in range(p, end):
-            r = holders[q]
-            a = x[rows[r], i]
-            for j in range(acc.shape[0]):
-                acc[j] += a * dA[r, j]
-        w = W[i]
-        for j in range(acc.shape[0]):
-            w[j] = w[j] - lr * acc[j]
-
-
-@jit
 def _step(  # pragma: no cover - compiled
     x: Any, t: Any, rows: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, lr: Any, relu: bool
 ) -> Any:
     """One step on ``x[rows]``: ``(status, loss after the update)``."""
+    require_float(x)
+    require_float(Ws[0])
     n = rows.shape[0]
     for r in range(n):
         if rows[r] < 0 or rows[r] >= x.shape[0]:
             return _BAD_ROW, np.nan
     tb = t[rows]
-    Zs, nz, counts, dA, ok = backprop_rows(x, rows, tb, Ws, bs, dWs, dbs, relu)
+    Zs, nz, counts = layer_buffers(x, n, Ws)
+    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
+    dA, ok = backprop_rows(tb, Ws, dWs, dbs, Zs, counts, relu)
     if not ok:
         return _BAD_LABEL, np.nan
-    for layer in range(1, len(Ws)):
+    input_weight_gradient(x, rows, dA, dWs[0], nz, counts)  # over the nonzero pixels
+    for layer in range(len(Ws)):
         _sgd_update(Ws[layer], dWs[layer], lr)
         _sgd_update(bs[layer], dbs[layer], lr)
-    _sgd_update(bs[0], dbs[0], lr)
-    if n and counts[0] < 0:  # every pixel: dW1 is dense
-        input_weight_gradient(x, rows, dA, dWs[0], nz, counts)
-        _sgd_update(Ws[0], dWs[0], lr)
-    else:
-        _input_weight_step(x, rows, dA, Ws[0], nz, counts, lr)
     forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, False)
     return _OK, _loss(Zs[len(Ws) - 1], tb, x.dtype.type(DELTA))
 

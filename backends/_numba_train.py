@@ -34,6 +34,7 @@ __all__ = [
     "backprop_rows",
     "forward_rows",
     "input_weight_gradient",
+    "layer_buffers",
     "mlp_gradient",
 ]
 
@@ -42,31 +43,33 @@ ACTIVATIONS = ("sigmoid", "relu")
 
 
 @jit
-def forward_rows(
+def forward_rows(  # pragma: no cover - compiled
     x: Any, rows: Any, Ws: Any, bs: Any, Zs: Any, nz: Any, counts: Any, relu: bool, find: bool
 ) -> None:
     """Every layer's output for the batch ``x[rows]``: ``Zs[l]`` (the last one softmax).
 
-    ``nz[r, :counts[r]]`` are the nonzero pixels of ``x[rows[r]]`` (found
-    again when ``find``, else reused), ``counts[r] = -1`` (all pixels)
-    while ``W1`` holds inf or NaN.
+    The ``counts[r]`` nonzero pixels of batch row ``r`` are ``nz[r * d:]``
+    (``d`` features; found again when ``find``, else reused), ``counts[r] = -1``
+    (every pixel) while ``W1`` holds inf or NaN.
     """
     skip = all_finite(Ws[0])
     n_layers = len(Ws)
+    d = x.shape[1]
     widest = 1
     for W in Ws:
         widest = max(widest, W.shape[1])
     scratch = np.empty(2 * widest, x.dtype)
     for r in range(rows.shape[0]):
         h = x[rows[r]]
+        pixels = nz[r * d : (r + 1) * d]
         if not skip:
             counts[r] = -1
         elif find or counts[r] < 0:
-            counts[r] = nonzero_rows(h, nz[r])
+            counts[r] = nonzero_rows(h, pixels)
         k = counts[r]
         for layer in range(n_layers):
             z = Zs[layer][r]
-            affine_rows(h, Ws[layer], bs[layer], z, nz[r], k)
+            affine_rows(h, Ws[layer], bs[layer], z, pixels, k)
             if layer == n_layers - 1:
                 softmax_inplace(z, scratch)
             elif relu:
@@ -75,6 +78,13 @@ def forward_rows(
                 sigmoid_inplace(z, scratch)
             h = z
             k = -1
+
+
+@jit
+def layer_buffers(x: Any, n: int, Ws: Any) -> Any:
+    """Room for a batch of ``n`` rows: ``Zs`` (each layer's output), ``nz`` and ``counts``."""
+    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
+    return Zs, np.empty(n * x.shape[1], np.int32), np.empty(n, np.intp)
 
 
 @jit
@@ -129,10 +139,11 @@ def _weight_gradient(Z: Any, dA: Any, dW: Any, db: Any) -> None:
 def input_weight_gradient(x: Any, rows: Any, dA: Any, dW: Any, nz: Any, counts: Any) -> None:
     """``dW1 = x[rows].T @ dA1`` over the nonzero pixels of each row (all if ``counts[r] < 0``)."""
     dW[:] = 0
+    d = x.shape[1]
     for r in range(rows.shape[0]):
-        k = counts[r] if counts[r] >= 0 else x.shape[1]
+        k = counts[r] if counts[r] >= 0 else d
         for g in range(k):
-            i = nz[r, g] if counts[r] >= 0 else g
+            i = nz[r * d + g] if counts[r] >= 0 else g
             a = x[rows[r], i]
             row = dW[i]
             for j in range(row.shape[0]):
@@ -161,26 +172,20 @@ def _backward_through(dA: Any, W: Any, Z: Any, dZ: Any, relu: bool) -> None:
 
 @jit
 def backprop_rows(  # pragma: no cover - compiled
-    x: Any, rows: Any, t: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, relu: bool
+    t: Any, Ws: Any, dWs: Any, dbs: Any, Zs: Any, counts: Any, relu: bool
 ) -> Any:
-    """Fill ``dWs``, ``dbs`` for the batch ``x[rows]``, ``t`` (its labels or targets), but ``dW1``.
+    """Fill ``dWs``, ``dbs`` but ``dW1`` from the forward pass ``Zs`` of a batch and ``t``.
 
-    Returns the layer outputs ``Zs``, the nonzero pixels ``nz`` and
-    ``counts`` (as :func:`forward_rows`; ``-1`` where ``dA1`` is not finite),
-    the first layer's delta ``dA1`` (``dW1 = x[rows].T @ dA1``) and False as
-    the last item if a label is out of range (then nothing meaningful is written).
+    ``t`` holds the batch's labels or targets. Returns the first layer's
+    delta ``dA1`` (``dW1 = x[rows].T @ dA1``) and False if a label is out of
+    range (then nothing meaningful is written); sets ``counts`` to ``-1``
+    (every pixel) where ``dA1`` is not finite.
     """
-    require_float(x)
-    require_float(Ws[0])
-    n, n_layers = rows.shape[0], len(Ws)
-    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
-    nz = np.empty((n, x.shape[1]), np.intp)
-    counts = np.empty(n, np.intp)
-    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
+    n, n_layers = Zs[0].shape[0], len(Ws)
     dA = np.empty_like(Zs[n_layers - 1])
     if t.ndim == 1:
         if not _output_delta_labels(Zs[n_layers - 1], t, dA):
-            return Zs, nz, counts, dA, False
+            return dA, False
     else:
         _output_delta(Zs[n_layers - 1], t, dA)
     for layer in range(n_layers - 1, 0, -1):
@@ -194,7 +199,7 @@ def backprop_rows(  # pragma: no cover - compiled
             dbs[0][j] += dA[r, j]
     if not all_finite(dA):
         counts[:] = -1  # 0 * inf is NaN: visit every pixel (found again by the next forward)
-    return Zs, nz, counts, dA, True
+    return dA, True
 
 
 @jit
@@ -202,8 +207,13 @@ def _gradient(  # pragma: no cover - compiled
     x: Any, t: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, relu: bool
 ) -> bool:
     """Fill ``dWs``, ``dbs``; False (nothing meaningful written) if a label is out of range."""
-    rows = np.arange(x.shape[0])
-    _, nz, counts, dA, ok = backprop_rows(x, rows, t, Ws, bs, dWs, dbs, relu)
+    require_float(x)
+    require_float(Ws[0])
+    n = x.shape[0]
+    rows = np.arange(n)
+    Zs, nz, counts = layer_buffers(x, n, Ws)
+    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
+    dA, ok = backprop_rows(t, Ws, dWs, dbs, Zs, counts, relu)
     if ok:
         input_weight_gradient(x, rows, dA, dWs[0], nz, counts)
     return ok

@@ -224,6 +224,8 @@ def train(
         report(f"iter {i:>6}: loss {loss}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
 
     start = time.perf_counter()
+    # rng.choice(train_size, batch_size), the book's draw, is exactly these integers (with
+    # half its Python overhead; tests/test_training_step.py checks that they agree)
     step = backend.bind_train_step(network, opt, x_train, t_train, sgd=sgd)
     whole = np.arange(batch_size)
     next_eval = 0.0
@@ -232,7 +234,7 @@ def train(
             if eval_every_epoch and i >= next_eval:
                 evaluate(i)
                 next_eval += iter_per_epoch
-            indices = rng.choice(train_size, batch_size)
+            indices = rng.integers(0, train_size, size=batch_size, dtype=np.int64)
             if x_host is None:
                 pending.append(step(indices))
             else:  # the shifted batch is a training set of its own, taken whole

@@ -273,3 +273,13 @@ def test_delta_is_the_losses_delta():
     from dlcore.losses import CROSS_ENTROPY_DELTA
 
     assert _numba_sgd.DELTA == CROSS_ENTROPY_DELTA
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_batches_are_the_books_choice_draws(seed):
+    """train draws ``rng.integers(0, N, size=B)``: NumPy's ``rng.choice(N, B)``, draw for draw."""
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    for n, size in [(60000, 100), (300, 30), (7, 1), (2**40, 5)]:
+        for _ in range(50):
+            np.testing.assert_array_equal(a.integers(0, n, size=size, dtype=np.int64),
+                                          b.choice(n, size))  # fmt: skip
