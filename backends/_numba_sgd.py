@@ -22,7 +22,6 @@ from ._numba_train import (
     backprop_rows,
     forward_rows,
     input_weight_gradient,
-    layer_buffers,
 )
 
 __all__ = ["ACTIVATIONS", "DELTA", "bind", "takes"]
@@ -67,7 +66,8 @@ def _step(  # pragma: no cover - compiled
         if rows[r] < 0 or rows[r] >= x.shape[0]:
             return _BAD_ROW, np.nan
     tb = t[rows]
-    Zs, nz, counts = layer_buffers(x, n, Ws)
+    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
+    nz, counts = np.empty((n, x.shape[1]), np.intp), np.empty(n, np.intp)
     forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
     dA, ok = backprop_rows(tb, Ws, dWs, dbs, Zs, counts, relu)
     if not ok:

@@ -34,7 +34,6 @@ __all__ = [
     "backprop_rows",
     "forward_rows",
     "input_weight_gradient",
-    "layer_buffers",
     "mlp_gradient",
 ]
 
@@ -48,20 +47,19 @@ def forward_rows(  # pragma: no cover - compiled
 ) -> None:
     """Every layer's output for the batch ``x[rows]``: ``Zs[l]`` (the last one softmax).
 
-    The ``counts[r]`` nonzero pixels of batch row ``r`` are ``nz[r * d:]``
-    (``d`` features; found again when ``find``, else reused), ``counts[r] = -1``
-    (every pixel) while ``W1`` holds inf or NaN.
+    The ``counts[r]`` nonzero pixels of batch row ``r`` are ``nz[r]`` (found
+    again when ``find``, else reused), ``counts[r] = -1`` (every pixel) while
+    ``W1`` holds inf or NaN.
     """
     skip = all_finite(Ws[0])
     n_layers = len(Ws)
-    d = x.shape[1]
     widest = 1
     for W in Ws:
         widest = max(widest, W.shape[1])
     scratch = np.empty(2 * widest, x.dtype)
     for r in range(rows.shape[0]):
         h = x[rows[r]]
-        pixels = nz[r * d : (r + 1) * d]
+        pixels = nz[r]
         if not skip:
             counts[r] = -1
         elif find or counts[r] < 0:
@@ -78,13 +76,6 @@ def forward_rows(  # pragma: no cover - compiled
                 sigmoid_inplace(z, scratch)
             h = z
             k = -1
-
-
-@jit
-def layer_buffers(x: Any, n: int, Ws: Any) -> Any:
-    """Room for a batch of ``n`` rows: ``Zs`` (each layer's output), ``nz`` and ``counts``."""
-    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
-    return Zs, np.empty(n * x.shape[1], np.int32), np.empty(n, np.intp)
 
 
 @jit
@@ -139,11 +130,10 @@ def _weight_gradient(Z: Any, dA: Any, dW: Any, db: Any) -> None:
 def input_weight_gradient(x: Any, rows: Any, dA: Any, dW: Any, nz: Any, counts: Any) -> None:
     """``dW1 = x[rows].T @ dA1`` over the nonzero pixels of each row (all if ``counts[r] < 0``)."""
     dW[:] = 0
-    d = x.shape[1]
     for r in range(rows.shape[0]):
-        k = counts[r] if counts[r] >= 0 else d
+        k = counts[r] if counts[r] >= 0 else x.shape[1]
         for g in range(k):
-            i = nz[r * d + g] if counts[r] >= 0 else g
+            i = nz[r, g] if counts[r] >= 0 else g
             a = x[rows[r], i]
             row = dW[i]
             for j in range(row.shape[0]):
@@ -211,7 +201,8 @@ def _gradient(  # pragma: no cover - compiled
     require_float(Ws[0])
     n = x.shape[0]
     rows = np.arange(n)
-    Zs, nz, counts = layer_buffers(x, n, Ws)
+    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
+    nz, counts = np.empty((n, x.shape[1]), np.intp), np.empty(n, np.intp)
     forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
     dA, ok = backprop_rows(t, Ws, dWs, dbs, Zs, counts, relu)
     if ok:

@@ -62,7 +62,7 @@ def _sgd_training(network: Any, opt: Optimizer) -> SGDTraining | None:
         or not isinstance(network, MultiLayerNet)
         or network.weight_decay_lambda
         or network.activation == "prelu"
-        or any(getattr(cls, m) is not getattr(MultiLayerNet, m) for m in _MLP_METHODS)
+        or any(getattr(cls, m, None) is not getattr(MultiLayerNet, m, None) for m in _MLP_METHODS)
     ):
         return None
     arrays, _ = split_params(network.params, network.activation, "network.params")
