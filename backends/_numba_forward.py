@@ -1,12 +1,16 @@
-"""The compiled forward passes: one row, and a few rows one by one.
+"""The compiled forward passes: one image through every layer, and the batch epilogues.
 
-Each row runs through every layer in one go with its activations in a
-small scratch buffer: layer 1 adds only the rows of ``W1`` whose input is
-not 0 (while ``W1`` is finite), the later layers are dense, and exp,
-sigmoid and softmax are vectorised (:mod:`~dlcore.backends._numba_math`).
-Every entry point checks in compiled code
-that the layer shapes chain and refuses non-float dtypes when typed, so no
-loop reads out of bounds or misreads memory, whatever the caller passes.
+* :func:`predict_one`: one image through every layer in one call, the
+  activations in a small scratch buffer, every product dense (eight rows of
+  ``W`` per step, :func:`affine_dense`), exp, sigmoid and softmax vectorised
+  (:mod:`~dlcore.backends._numba_math`).
+* :func:`bias_hidden_rows`, :func:`bias_softmax_rows`: a batch's layer after
+  its matrix product (BLAS's, through NumPy): the bias and the activation in
+  one pass over the rows, in place.
+
+Every entry point checks in compiled code that the shapes chain and refuses
+non-float or mixed dtypes when typed, so no loop reads out of bounds or
+misreads memory, whatever the caller passes.
 """
 
 from __future__ import annotations
@@ -15,19 +19,26 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import types
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 from ._numba_math import (
-    affine_rows,
-    all_finite,
     jit,
-    nonzero_rows,
     relu_inplace,
     require_float,
     sigmoid_inplace,
     softmax_inplace,
 )
 
-__all__ = ["forward_row", "is_dense", "predict_one", "predict_rows"]
+__all__ = [
+    "affine_dense",
+    "bias_hidden_rows",
+    "bias_softmax_rows",
+    "forward_row",
+    "is_dense",
+    "predict_one",
+]
 
 
 @jit
@@ -54,71 +65,141 @@ def check_arrays(x: Any, Ws: Any, bs: Any) -> None:  # pragma: no cover - compil
 
 @jit
 def scratch_for(x: Any, Ws: Any) -> Any:  # pragma: no cover - compiled
-    """Scratch for one row at a time: every hidden activation, exp's work space, indices."""
+    """Scratch for one image: every layer's activations and exp's work space."""
     total = 0
-    widest = x.shape[x.ndim - 1]
+    widest = 1
     for k in range(len(Ws)):
         total += Ws[k].shape[1]
         widest = max(widest, Ws[k].shape[1])
-    return np.empty(total + 2 * widest, x.dtype), np.empty(x.shape[x.ndim - 1], np.intp)
+    return np.empty(total + 2 * widest, x.dtype)
+
+
+@jit
+def affine_dense(x: Any, W: Any, b: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """``out = b + x @ W``, eight rows of ``W`` (contiguous, vectorised) per step.
+
+    Adding eight scaled rows per pass loads and stores the running sums an
+    eighth as often as a row at a time.
+    """
+    n, m = W.shape
+    for j in range(m):
+        out[j] = b[j]
+    full = n - n % 8
+    for i in range(0, full, 8):
+        a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+        a4, a5, a6, a7 = x[i + 4], x[i + 5], x[i + 6], x[i + 7]
+        for j in range(m):
+            lo = (a0 * W[i, j] + a1 * W[i + 1, j]) + (a2 * W[i + 2, j] + a3 * W[i + 3, j])
+            hi = (a4 * W[i + 4, j] + a5 * W[i + 5, j]) + (a6 * W[i + 6, j] + a7 * W[i + 7, j])
+            out[j] += lo + hi
+    for i in range(full, n):
+        a = x[i]
+        for j in range(m):
+            out[j] += a * W[i, j]
+
+
+@jit
+def hidden_inplace(z: Any, scratch: Any, relu: bool) -> None:  # pragma: no cover - compiled
+    """The hidden activation in place: ReLU, or the sigmoid (``scratch``: 2 * z.size floats)."""
+    if relu:
+        relu_inplace(z)
+    else:
+        sigmoid_inplace(z, scratch)
 
 
 @jit
 def forward_row(  # pragma: no cover - compiled
-    x: Any, Ws: Any, bs: Any, scratch: Any, nz: Any, out: Any, skip: bool, relu: bool
+    x: Any, Ws: Any, bs: Any, scratch: Any, out: Any, relu: bool
 ) -> None:
     """One image through every layer (sigmoid or ReLU hidden layers) into ``out``.
 
-    Hidden activations live in ``scratch``; layer 1 skips the zero entries
-    of ``x`` when ``skip``.
+    Hidden activations live in ``scratch``. Every product is dense: skipping
+    the zero pixels would need ``W1`` checked for inf and NaN (``0 * inf`` is
+    NaN), and that check reads all of ``W1``, as the dense product does.
     """
     n_layers = len(Ws)
     h = x
     offset = 0
-    k = nonzero_rows(x, nz) if skip else -1  # layer 1 only: later inputs are sigmoids
-    for layer in range(n_layers - 1):
+    for layer in range(n_layers):
         width = Ws[layer].shape[1]
-        z = scratch[offset : offset + width]
-        affine_rows(h, Ws[layer], bs[layer], z, nz, k)
+        z = out if layer == n_layers - 1 else scratch[offset : offset + width]
+        affine_dense(h, Ws[layer], bs[layer], z)
         offset += width
-        if relu:
-            relu_inplace(z)
-        else:
-            sigmoid_inplace(z, scratch[offset:])
+        if layer < n_layers - 1:
+            hidden_inplace(z, scratch[offset:], relu)
         h = z
-        k = -1
-    affine_rows(h, Ws[n_layers - 1], bs[n_layers - 1], out, nz, k)
     softmax_inplace(out, scratch[offset:])
 
 
 @jit
-def predict_rows(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
-    """Forward pass of a 2-D batch, row by row in this thread: ``(N, k)`` probabilities.
+def predict_one(x: Any, arrays: Any, relu: bool) -> Any:  # pragma: no cover - compiled
+    """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
 
-    Raises ValueError when the layer shapes do not chain.
+    ``arrays`` is ``(W1, b1, ..., Wn, bn)``, one tuple (the cheapest
+    argument for Numba's dispatcher). Raises ValueError when the layer
+    shapes do not chain.
     """
+    Ws, bs = arrays[0::2], arrays[1::2]
     check_arrays(x, Ws, bs)
-    skip = all_finite(Ws[0])
-    scratch, nz = scratch_for(x, Ws)
-    out = np.empty((x.shape[0], Ws[len(Ws) - 1].shape[1]), x.dtype)
-    for r in range(x.shape[0]):
-        forward_row(x[r], Ws, bs, scratch, nz, out[r], skip, relu)
+    scratch = scratch_for(x, Ws)
+    out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
+    forward_row(x, Ws, bs, scratch, out, relu)
     return out
+
+
+def require_same_float(z: Any, b: Any) -> None:  # pragma: no cover - replaced in compiled code
+    """Refuse (when typed) a 2-D ``z`` and 1-D ``b`` that are not of one float dtype."""
+
+
+@overload(require_same_float)
+def _require_same_float_impl(z: Any, b: Any) -> Any:
+    if not (
+        isinstance(z, types.Array)
+        and isinstance(b, types.Array)
+        and z.ndim == 2
+        and b.ndim == 1
+        and z.dtype == b.dtype
+        and z.dtype in (types.float32, types.float64)
+    ):
+        msg = f"a layer's epilogue takes a 2-D and a 1-D array of one float dtype, got {z}, {b}"
+        raise TypingError(msg)
+
+    def ok(z: Any, b: Any) -> None:
+        return None
+
+    return ok
 
 
 @jit
-def predict_one(x: Any, Ws: Any, bs: Any, relu: bool) -> Any:  # pragma: no cover - compiled
-    """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
+def check_bias(z: Any, b: Any) -> None:  # pragma: no cover - compiled
+    """Refuse mixed or non-float dtypes (when typed) and a bias of the wrong length."""
+    require_same_float(z, b)
+    if b.shape[0] != z.shape[1]:
+        raise ValueError("a bias does not match its layer's width")  # noqa: EM101 - Numba
 
-    Raises ValueError when the layer shapes do not chain.
-    """
-    check_arrays(x, Ws, bs)
-    scratch, nz = scratch_for(x, Ws)
-    out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
-    # Dense: skipping zeros needs W1 checked for inf/NaN (0 * inf is NaN), and that
-    # check reads all of W1, as the dense product does.
-    forward_row(x, Ws, bs, scratch, nz, out, False, relu)
-    return out
+
+@jit
+def bias_hidden_rows(z: Any, b: Any, relu: bool) -> None:  # pragma: no cover - compiled
+    """``z = h(z + b)`` row by row in place, ``h`` the sigmoid or ReLU (``z``: ``(N, m)``)."""
+    check_bias(z, b)
+    scratch = np.empty(2 * z.shape[1], z.dtype)
+    for r in range(z.shape[0]):
+        row = z[r]
+        for j in range(row.shape[0]):
+            row[j] += b[j]
+        hidden_inplace(row, scratch, relu)
+
+
+@jit
+def bias_softmax_rows(z: Any, b: Any) -> None:  # pragma: no cover - compiled
+    """``z = softmax(z + b)`` row by row in place (``z``: ``(N, m)``)."""
+    check_bias(z, b)
+    scratch = np.empty(z.shape[1], z.dtype)
+    for r in range(z.shape[0]):
+        row = z[r]
+        for j in range(row.shape[0]):
+            row[j] += b[j]
+        softmax_inplace(row, scratch)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

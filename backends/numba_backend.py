@@ -43,12 +43,11 @@ class NumbaBackend(NumpyBackend):
         return {**super().versions(), "numba": numba.__version__}
 
     def bind_predict(self, arrays: Sequence[Any], *, activation: str = "sigmoid") -> PredictFn:
-        """Compiled single images and batches of a few rows; larger batches via NumPy's BLAS."""
+        """One compiled call per image; batches: BLAS's products, compiled bias and activation."""
         from . import _numba_predict
 
-        numpy_run = super().bind_predict(arrays, activation=activation)
-        run = _numba_predict.bind(arrays, numpy_run, activation)
-        return numpy_run if run is None else run
+        run = _numba_predict.bind(arrays, activation)
+        return super().bind_predict(arrays, activation=activation) if run is None else run
 
     def mlp_gradient(
         self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"

@@ -91,7 +91,12 @@ class _Binding:
             raise _Stale from None
         try:
             if (
-                not (type(x) is np.ndarray and x.dtype is self.dtype and 0 < x.ndim < 3)
+                not (
+                    type(x) is np.ndarray
+                    and self.dtype is not None  # (np.dtype == None is float64's test)
+                    and (x.dtype is self.dtype or x.dtype == self.dtype)
+                    and 0 < x.ndim < 3
+                )
                 or x.shape[-1] != self.n_in
             ):
                 x = _check_x(arrays[0], x)

@@ -1,9 +1,10 @@
 """Every backend's forward pass on sparse, dense, NaN and inf inputs equals NumPy's, NaN for NaN.
 
-The numba kernels skip the exact zeros of layer 1 in small batches (and the
-backprop kernel in training batches); ``0 * inf`` is NaN in NumPy, so an inf
-or NaN weight on a zero pixel must still give NaN (the kernel then skips
-nothing). Each case runs one image, a small batch and a large one (BLAS),
+``0 * inf`` is NaN in NumPy, so an inf or NaN weight on a zero pixel must
+give NaN: a kernel that skipped the zero pixels of layer 1 (numba's backprop
+kernel does in training batches) would give a finite number. Each case runs
+one image (numba: one compiled call), a batch of one row, and small and large
+batches (numba: BLAS's products with compiled bias and activation passes),
 sparse and dense, against the book's forward pass in float64 (``tests/_book.py``).
 """
 
@@ -20,8 +21,8 @@ from _helpers import tol
 import dlcore
 
 SIZES = [64, 24, 16, 10]
-#: One image, a small batch (numba: compiled loops), a large one (numba: BLAS).
-ROWS = [None, 3, 300]
+#: One image, a batch of one row, a small batch, a large one.
+ROWS = [None, 1, 3, 300]
 
 
 def reference(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:

@@ -372,6 +372,29 @@ def test_array_reassigned_between_calls_is_used_or_refused(backend, caller, rng)
         run(backend.asarray(x))
 
 
+@pytest.mark.parametrize("key", ["b1", "W2", "b2"])
+@pytest.mark.parametrize("rows", [None, 1, 3])
+def test_array_of_another_dtype_assigned_between_calls(backend, key, rows, rng):
+    """A float64 array in a bound float32 network (valid: any float dtypes) is used as float64.
+
+    The numba kernels are typed for one dtype: they must hand the mixed network
+    to the generic path (NumPy's promotion), never read the array as float32.
+    """
+    if backend.name == "torch":
+        pytest.skip("torch.matmul refuses mixed float dtypes (the generic path's library)")
+    network = make_network(rng, [30, 16, 10], np.float32)
+    x = make_images(rng, rows or 1, 30, np.float32)
+    x = x[0] if rows is None else x
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    check(dlcore.predict(net, backend.asarray(x)), network, x)
+    network[key] = network[key].astype(np.float64) + 0.25  # new values, seen only if used
+    net[key] = backend.asarray(network[key])
+    got = dlcore.to_numpy(dlcore.predict(net, backend.asarray(x)))
+    assert got.dtype == np.float64
+    # float32 products before the float64 array: float32's tolerance
+    assert_close(got, reference(network, x), rtol=tol(np.float32), atol=1e-12)
+
+
 def test_predict_keeps_no_network_alive(backend, rng):
     """After the caller drops a network, nothing of it survives in predict's cache."""
     import gc
