@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import BackendNotInstalledError, PredictFn, StaleArraysError
+from ._base import BackendNotInstalledError, PredictFn, StaleArraysError, array_layouts
 from ._train_step import SGDTraining, TrainStepFn
 from .numpy_backend import NumpyBackend
 
@@ -97,13 +97,20 @@ class NumbaBackend(NumpyBackend):
         network.params.update(zip(sgd.keys, arrays, strict=True))
         run = _numba_sgd.bind(arrays, x, t, sgd.lr, sgd.activation)
         pairs = tuple(zip(sgd.keys, arrays, strict=True))
+        layouts = array_layouts(arrays)
 
         def step(rows: np.ndarray) -> float:
             params = network.params
             for key, a in pairs:
                 if params.get(key) is not a:
-                    msg = f"network.params[{key!r}] was replaced since the step was bound"
+                    msg = (
+                        f"network.params[{key!r}] was replaced since the training step was "
+                        "bound; bind it again (dlcore.train binds one per call)"
+                    )
                     raise StaleArraysError(msg)
+            if array_layouts(arrays) != layouts:
+                msg = "the network's arrays changed shape or dtype since the step was bound"
+                raise StaleArraysError(msg)
             return run(rows)
 
         return step

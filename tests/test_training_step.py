@@ -261,6 +261,10 @@ def test_fused_training_leaves_the_callers_arrays_alone(numba_backend):
     net.params["W2"] = net.params["W2"].copy()
     with pytest.raises(StaleArraysError, match="params\\['W2'\\] was replaced"):
         step(np.arange(10))
+    step = numba_backend.bind_train_step(net, None, x, labels, sgd=sgd)
+    net.params["W1"].shape = (32, 40)  # the same array, reshaped in place
+    with pytest.raises(StaleArraysError, match="changed shape or dtype"):
+        step(np.arange(10))
 
 
 def test_delta_is_the_losses_delta():
