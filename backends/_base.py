@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._placement import Placement
+from ._train_step import SGDTraining, TrainStepFn
 
 __all__ = [
     "Backend",
@@ -26,7 +27,9 @@ __all__ = [
     "BackendNotInstalledError",
     "NumbaFallbackWarning",
     "PredictFn",
+    "SGDTraining",
     "StaleArraysError",
+    "TrainStepFn",
     "array_layouts",
     "layout_checked",
 ]
@@ -68,9 +71,9 @@ class Backend(Placement):
 
     Subclasses set :attr:`name`, implement :meth:`_load` (import the library,
     return its Array-API namespace) and override the hot-loop methods
-    (:meth:`bind_predict`, :meth:`mlp_gradient`, :meth:`mlp_numerical_gradient`,
-    :meth:`numerical_gradient`) where they have a faster kernel, calling
-    ``super()`` for inputs they do not handle.
+    (:meth:`bind_predict`, :meth:`mlp_gradient`, :meth:`bind_train_step`,
+    :meth:`mlp_numerical_gradient`, :meth:`numerical_gradient`) where they
+    have a faster kernel, calling ``super()`` for inputs they do not handle.
 
     Attributes
     ----------
@@ -296,6 +299,23 @@ class Backend(Placement):
         from ._generic import numerical_gradient_loop
 
         return numerical_gradient_loop(self._namespace_of(x), f, x, h)
+
+    def bind_train_step(
+        self, network: Any, optimizer: Any, x: Any, t: Any, *, sgd: SGDTraining | None = None
+    ) -> TrainStepFn:
+        """Bind one training step on ``(x, t)``: ``step(rows) -> loss`` of the batch ``x[rows]``.
+
+        ``network`` (``params``, ``gradient``, ``loss``), ``optimizer``
+        (``update``) and the training set arrive validated by
+        :func:`dlcore.train`; ``sgd`` says when the step is a plain MLP's SGD
+        step (:class:`SGDTraining`), which a backend may fuse. The generic
+        step is the book's loop body: gather the batch, ``network.gradient``,
+        ``optimizer.update(network.params, grads)``, ``network.loss`` of the
+        batch after the update (:func:`~dlcore.backends._train_step.generic_step`).
+        """
+        from ._train_step import generic_step
+
+        return generic_step(network, optimizer, x, t)
 
     @staticmethod
     def _namespace_of(x: Any) -> Any:

@@ -29,28 +29,45 @@ from ._numba_math import (
     softmax_inplace,
 )
 
-__all__ = ["ACTIVATIONS", "mlp_gradient"]
+__all__ = [
+    "ACTIVATIONS",
+    "backprop_rows",
+    "forward_rows",
+    "input_weight_gradient",
+    "mlp_gradient",
+]
 
 #: The hidden-layer activations the kernel computes (others go to the generic code).
 ACTIVATIONS = ("sigmoid", "relu")
 
 
 @jit
-def _forward(x: Any, Ws: Any, bs: Any, Zs: Any, nz: Any, counts: Any, relu: bool) -> None:
-    """Every layer's output, row by row: ``Zs[l]`` (activations; the last one softmax)."""
+def forward_rows(  # pragma: no cover - compiled
+    x: Any, rows: Any, Ws: Any, bs: Any, Zs: Any, nz: Any, counts: Any, relu: bool, find: bool
+) -> None:
+    """Every layer's output for the batch ``x[rows]``: ``Zs[l]`` (the last one softmax).
+
+    The ``counts[r]`` nonzero pixels of batch row ``r`` are ``nz[r]`` (found
+    again when ``find``, else reused), ``counts[r] = -1`` (every pixel) while
+    ``W1`` holds inf or NaN.
+    """
     skip = all_finite(Ws[0])
     n_layers = len(Ws)
     widest = 1
     for W in Ws:
         widest = max(widest, W.shape[1])
     scratch = np.empty(2 * widest, x.dtype)
-    for r in range(x.shape[0]):
-        counts[r] = nonzero_rows(x[r], nz[r]) if skip else -1
-        h = x[r]
+    for r in range(rows.shape[0]):
+        h = x[rows[r]]
+        pixels = nz[r]
+        if not skip:
+            counts[r] = -1
+        elif find or counts[r] < 0:
+            counts[r] = nonzero_rows(h, pixels)
         k = counts[r]
         for layer in range(n_layers):
             z = Zs[layer][r]
-            affine_rows(h, Ws[layer], bs[layer], z, nz[r], k)
+            affine_rows(h, Ws[layer], bs[layer], z, pixels, k)
             if layer == n_layers - 1:
                 softmax_inplace(z, scratch)
             elif relu:
@@ -110,14 +127,14 @@ def _weight_gradient(Z: Any, dA: Any, dW: Any, db: Any) -> None:
 
 
 @jit
-def _input_weight_gradient(x: Any, dA: Any, dW: Any, nz: Any, counts: Any) -> None:
-    """``dW1 = x.T @ dA1`` over the nonzero pixels of each row (all when ``counts[r] < 0``)."""
+def input_weight_gradient(x: Any, rows: Any, dA: Any, dW: Any, nz: Any, counts: Any) -> None:
+    """``dW1 = x[rows].T @ dA1`` over the nonzero pixels of each row (all if ``counts[r] < 0``)."""
     dW[:] = 0
-    for r in range(x.shape[0]):
+    for r in range(rows.shape[0]):
         k = counts[r] if counts[r] >= 0 else x.shape[1]
         for g in range(k):
             i = nz[r, g] if counts[r] >= 0 else g
-            a = x[r, i]
+            a = x[rows[r], i]
             row = dW[i]
             for j in range(row.shape[0]):
                 row[j] += a * dA[r, j]
@@ -144,21 +161,21 @@ def _backward_through(dA: Any, W: Any, Z: Any, dZ: Any, relu: bool) -> None:
 
 
 @jit
-def _gradient(  # pragma: no cover - compiled
-    x: Any, t: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, relu: bool
-) -> bool:
-    """Fill ``dWs``, ``dbs``; False (nothing meaningful written) if a label is out of range."""
-    require_float(x)
-    require_float(Ws[0])
-    n, n_layers = x.shape[0], len(Ws)
-    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
-    nz = np.empty((n, x.shape[1]), np.intp)
-    counts = np.empty(n, np.intp)
-    _forward(x, Ws, bs, Zs, nz, counts, relu)
+def backprop_rows(  # pragma: no cover - compiled
+    t: Any, Ws: Any, dWs: Any, dbs: Any, Zs: Any, counts: Any, relu: bool
+) -> Any:
+    """Fill ``dWs``, ``dbs`` but ``dW1`` from the forward pass ``Zs`` of a batch and ``t``.
+
+    ``t`` holds the batch's labels or targets. Returns the first layer's
+    delta ``dA1`` (``dW1 = x[rows].T @ dA1``) and False if a label is out of
+    range (then nothing meaningful is written); sets ``counts`` to ``-1``
+    (every pixel) where ``dA1`` is not finite.
+    """
+    n, n_layers = Zs[0].shape[0], len(Ws)
     dA = np.empty_like(Zs[n_layers - 1])
     if t.ndim == 1:
         if not _output_delta_labels(Zs[n_layers - 1], t, dA):
-            return False
+            return dA, False
     else:
         _output_delta(Zs[n_layers - 1], t, dA)
     for layer in range(n_layers - 1, 0, -1):
@@ -171,9 +188,26 @@ def _gradient(  # pragma: no cover - compiled
         for j in range(dA.shape[1]):
             dbs[0][j] += dA[r, j]
     if not all_finite(dA):
-        counts[:] = -1  # 0 * inf is NaN: visit every pixel
-    _input_weight_gradient(x, dA, dWs[0], nz, counts)
-    return True
+        counts[:] = -1  # 0 * inf is NaN: visit every pixel (found again by the next forward)
+    return dA, True
+
+
+@jit
+def _gradient(  # pragma: no cover - compiled
+    x: Any, t: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, relu: bool
+) -> bool:
+    """Fill ``dWs``, ``dbs``; False (nothing meaningful written) if a label is out of range."""
+    require_float(x)
+    require_float(Ws[0])
+    n = x.shape[0]
+    rows = np.arange(n)
+    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
+    nz, counts = np.empty((n, x.shape[1]), np.intp), np.empty(n, np.intp)
+    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
+    dA, ok = backprop_rows(t, Ws, dWs, dbs, Zs, counts, relu)
+    if ok:
+        input_weight_gradient(x, rows, dA, dWs[0], nz, counts)
+    return ok
 
 
 def mlp_gradient(

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ._base import BackendNotInstalledError, PredictFn
+from ._base import BackendNotInstalledError, PredictFn, StaleArraysError, array_layouts
+from ._train_step import SGDTraining, TrainStepFn
 from .numpy_backend import NumpyBackend
 
 
@@ -67,6 +68,52 @@ class NumbaBackend(NumpyBackend):
             if grads is not None:
                 return grads
         return super().mlp_gradient(arrays, x, t, activation=activation)
+
+    def bind_train_step(
+        self, network: Any, optimizer: Any, x: Any, t: Any, *, sgd: SGDTraining | None = None
+    ) -> TrainStepFn:
+        """One compiled call per SGD step of a sigmoid/ReLU MLP on a sparse NumPy training set.
+
+        The step reads the batch rows from ``x``, updates the parameters in
+        place and returns the loss after the update. The parameters are first
+        replaced by copies (as the generic SGD step rebinds them to new arrays),
+        so arrays the caller still holds are never changed. Dense training
+        sets (more than half the inputs nonzero) and other networks or
+        optimizers take the generic step.
+        """
+        from . import _numba_forward, _numba_predict, _numba_sgd
+
+        generic = super().bind_train_step(network, optimizer, x, t, sgd=sgd)
+        if sgd is None:
+            return generic
+        arrays = [network.params[k] for k in sgd.keys]
+        if (
+            not _numba_sgd.takes(arrays, x, t, sgd.activation)
+            or x.shape[0] == 0
+            or _numba_forward.is_dense(x, _numba_predict.SAMPLES, _numba_predict.DENSE)
+        ):
+            return generic
+        arrays = [a.copy() for a in arrays]
+        network.params.update(zip(sgd.keys, arrays, strict=True))
+        run = _numba_sgd.bind(arrays, x, t, sgd.lr, sgd.activation)
+        pairs = tuple(zip(sgd.keys, arrays, strict=True))
+        layouts = array_layouts(arrays)
+
+        def step(rows: np.ndarray) -> float:
+            params = network.params
+            for key, a in pairs:
+                if params.get(key) is not a:
+                    msg = (
+                        f"network.params[{key!r}] was replaced since the training step was "
+                        "bound; bind it again (dlcore.train binds one per call)"
+                    )
+                    raise StaleArraysError(msg)
+            if array_layouts(arrays) != layouts:
+                msg = "the network's arrays changed shape or dtype since the step was bound"
+                raise StaleArraysError(msg)
+            return run(rows)
+
+        return step
 
     def numerical_gradient(self, f: Callable[[Any], Any], x: Any, h: float) -> Any:
         """The compiled parallel loop for a ``numba.njit`` ``f`` and a NumPy ``x``."""

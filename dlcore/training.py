@@ -19,7 +19,10 @@ import numpy as np
 from array_api_compat import device
 
 from ._validate import check_count, namespace, progress_bar
-from .optimizers import Optimizer, get_optimizer
+from .backends._base import SGDTraining
+from .netparams import param_keys, split_params
+from .nets import MultiLayerNet
+from .optimizers import SGD, Optimizer, get_optimizer
 
 __all__ = ["plot_history", "shift_images", "train"]
 
@@ -35,6 +38,42 @@ def _check_data(x: Any, t: Any, names: tuple[str, str], params: dict[str, Any]) 
     if x.shape[0] == 0:
         msg = f"`{names[0]}` is empty"
         raise ValueError(msg)
+
+
+def _check_labels(t: Any, classes: int) -> None:
+    """Integer training labels must be class indices (checked once, before any step)."""
+    xp = namespace(t)
+    if t.ndim != 1 or not xp.isdtype(t.dtype, "integral") or t.shape[0] == 0:
+        return
+    low, high = int(xp.min(t)), int(xp.max(t))
+    if low < 0 or high >= classes:
+        msg = (
+            f"`t_train` labels are out of range: they must be class indices in [0, {classes}) "
+            f"for the network's {classes} outputs, got labels from {low} to {high}"
+        )
+        raise ValueError(msg)
+
+
+def _sgd_training(network: Any, opt: Optimizer) -> SGDTraining | None:
+    """The plain case a backend may fuse: a dlcore MLP as it is, trained by plain SGD."""
+    cls = type(network)
+    if (
+        type(opt) is not SGD
+        or not isinstance(network, MultiLayerNet)
+        or network.weight_decay_lambda
+        or network.activation == "prelu"
+        or any(getattr(cls, m, None) is not getattr(MultiLayerNet, m, None) for m in _MLP_METHODS)
+    ):
+        return None
+    arrays, _ = split_params(network.params, network.activation, "network.params")
+    keys = tuple(param_keys(len(arrays) // 2, prelu=False)[0])
+    if set(network.params) != set(keys):
+        return None
+    return SGDTraining(keys=keys, activation=network.activation, lr=opt.lr)
+
+
+#: What the fused step reproduces: a subclass that overrides one of these takes the generic step.
+_MLP_METHODS = ("gradient", "loss", "predict", "_decayed", "_scores")
 
 
 def train(
@@ -127,6 +166,10 @@ def train(
     _check_data(x_train, t_train, ("x_train", "t_train"), params)
     _check_data(x_test, t_test, ("x_test", "t_test"), params)
     opt = get_optimizer(optimizer, lr)
+    sgd = _sgd_training(network, opt)
+    if isinstance(network, MultiLayerNet):
+        arrays, _ = split_params(network.params, network.activation, "network.params")
+        _check_labels(t_train, int(arrays[-1].shape[0]))
     xp = namespace(x_train)
 
     from dlcore.backends import get_backend
@@ -181,24 +224,26 @@ def train(
         report(f"iter {i:>6}: loss {loss}, train acc {train_acc:.4f}, test acc {test_acc:.4f}")
 
     start = time.perf_counter()
+    # rng.choice(train_size, batch_size), the book's draw, is exactly these integers (with
+    # half its Python overhead; tests/test_training_step.py checks that they agree)
+    step = backend.bind_train_step(network, opt, x_train, t_train, sgd=sgd)
+    whole = np.arange(batch_size)
     next_eval = 0.0
     try:
         for i in range(iters_num):
             if eval_every_epoch and i >= next_eval:
                 evaluate(i)
                 next_eval += iter_per_epoch
-            indices = rng.choice(train_size, batch_size)
-            batch_mask = xp.asarray(indices, device=where)
+            indices = rng.integers(0, train_size, size=batch_size, dtype=np.int64)
             if x_host is None:
-                x_batch = xp.take(x_train, batch_mask, axis=0)
-            else:
+                pending.append(step(indices))
+            else:  # the shifted batch is a training set of its own, taken whole
                 offsets = rng.integers(-shift, shift + 1, size=(2, batch_size))
                 shifted = shift_images(x_host[indices], side, offsets[0], offsets[1])
                 x_batch = xp.asarray(shifted, device=where)
-            t_batch = xp.take(t_train, batch_mask, axis=0)
-            grads = network.gradient(x_batch, t_batch)
-            opt.update(network.params, grads)
-            pending.append(network.loss(x_batch, t_batch))
+                t_batch = xp.take(t_train, xp.asarray(indices, device=where), axis=0)
+                shifted_step = backend.bind_train_step(network, opt, x_batch, t_batch, sgd=sgd)
+                pending.append(shifted_step(whole))
             if bar is not None:
                 bar.update(1)
         if not history["eval_iters"] or history["eval_iters"][-1] != iters_num:
