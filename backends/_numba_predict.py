@@ -58,9 +58,9 @@ def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
 
     Returns None for other networks and for hidden activations other than
     sigmoid and ReLU (the caller then uses its own path). Otherwise the
-    returned ``run(arrays, x)`` sends one image through
-    :func:`~dlcore.backends._numba_forward.predict_one` and a batch through
-    :func:`forward_batch`.
+    returned ``run(arrays, x)`` sends one image (or a batch of one row) through
+    :func:`~dlcore.backends._numba_forward.predict_one` and a larger batch
+    through :func:`forward_batch`.
     """
     dtype = getattr(arrays[0], "dtype", None)
     if (
@@ -81,6 +81,8 @@ def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
             arrays = tuple(arrays)
         if x.ndim == 1:
             return one(x, arrays, relu)
+        if x.shape[0] == 1:  # one row: the compiled pass beats a one-row BLAS product
+            return one(x[0], arrays, relu)[None, :]
         return forward_batch(arrays, x, relu)
 
     return run
