@@ -23,13 +23,7 @@ from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from ._numba_math import (
-    jit,
-    relu_inplace,
-    require_float,
-    sigmoid_inplace,
-    softmax_inplace,
-)
+from ._numba_math import hidden_inplace, jit, require_float, softmax_inplace
 
 __all__ = [
     "affine_dense",
@@ -96,15 +90,6 @@ def affine_dense(x: Any, W: Any, b: Any, out: Any) -> None:  # pragma: no cover 
         a = x[i]
         for j in range(m):
             out[j] += a * W[i, j]
-
-
-@jit
-def hidden_inplace(z: Any, scratch: Any, relu: bool) -> None:  # pragma: no cover - compiled
-    """The hidden activation in place: ReLU, or the sigmoid (``scratch``: 2 * z.size floats)."""
-    if relu:
-        relu_inplace(z)
-    else:
-        sigmoid_inplace(z, scratch)
 
 
 @jit

@@ -26,6 +26,7 @@ __all__ = [
     "affine_rows",
     "all_finite",
     "exp_nonpos_inplace",
+    "hidden_inplace",
     "jit",
     "nonzero_rows",
     "relu_inplace",
@@ -139,6 +140,15 @@ def relu_inplace(a: Any) -> None:  # pragma: no cover - compiled
     """``a = max(a, 0)`` with the book's mask ``a <= 0`` (NaN stays NaN)."""
     for j in range(a.shape[0]):
         a[j] = 0 if a[j] <= 0 else a[j]
+
+
+@jit
+def hidden_inplace(z: Any, scratch: Any, relu: bool) -> None:  # pragma: no cover - compiled
+    """The hidden activation in place: ReLU, or the sigmoid (``scratch``: 2 * z.size floats)."""
+    if relu:
+        relu_inplace(z)
+    else:
+        sigmoid_inplace(z, scratch)
 
 
 @jit

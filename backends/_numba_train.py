@@ -21,11 +21,10 @@ import numpy as np
 from ._numba_math import (
     affine_rows,
     all_finite,
+    hidden_inplace,
     jit,
     nonzero_rows,
-    relu_inplace,
     require_float,
-    sigmoid_inplace,
     softmax_inplace,
 )
 
@@ -70,10 +69,8 @@ def forward_rows(  # pragma: no cover - compiled
             affine_rows(h, Ws[layer], bs[layer], z, pixels, k)
             if layer == n_layers - 1:
                 softmax_inplace(z, scratch)
-            elif relu:
-                relu_inplace(z)
             else:
-                sigmoid_inplace(z, scratch)
+                hidden_inplace(z, scratch, relu)
             h = z
             k = -1
 
