@@ -1,9 +1,10 @@
 """The compiled forward passes: one image through every layer, and the batch epilogues.
 
-* :func:`predict_one`: one image through every layer in one call, the
+* :data:`predict_one`: one image through every layer in one call, the
   activations in a small scratch buffer, every product dense (eight rows of
-  ``W`` per step, :func:`affine_dense`), exp, sigmoid and softmax vectorised
-  (:mod:`~dlcore.backends._numba_math`).
+  ``W`` per step, :func:`_affine`), exp, sigmoid and softmax vectorised
+  (:mod:`~dlcore.backends._numba_math`); :func:`predict_one_for` gives a
+  large first layer a kernel compiled for its width.
 * :func:`bias_hidden_rows`, :func:`bias_softmax_rows`: a batch's layer after
   its matrix product (BLAS's, through NumPy): the bias and the activation in
   one pass over the rows, in place.
@@ -15,11 +16,12 @@ misreads memory, whatever the caller passes.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numba
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
@@ -29,9 +31,9 @@ __all__ = [
     "affine_dense",
     "bias_hidden_rows",
     "bias_softmax_rows",
-    "forward_row",
     "is_dense",
     "predict_one",
+    "predict_one_for",
 ]
 
 
@@ -68,14 +70,21 @@ def scratch_for(x: Any, Ws: Any) -> Any:  # pragma: no cover - compiled
     return np.empty(total + 2 * widest, x.dtype)
 
 
-@jit
-def affine_dense(x: Any, W: Any, b: Any, out: Any) -> None:  # pragma: no cover - compiled
-    """``out = b + x @ W``, eight rows of ``W`` (contiguous, vectorised) per step.
+#: A first layer of at least this many weights gets a kernel compiled for its width
+#: (:func:`predict_one_for`); smaller networks share :func:`predict_one`.
+SPECIALIZE_WEIGHTS = 8192
 
-    Adding eight scaled rows per pass loads and stores the running sums an
-    eighth as often as a row at a time.
+
+@njit(inline="always", nogil=True, fastmath=False, error_model="numpy")
+def _affine(x: Any, W: Any, b: Any, out: Any, m: int) -> None:  # pragma: no cover - compiled
+    """``out = b + x @ W`` over ``m`` columns, eight rows of ``W`` (vectorised) per step.
+
+    Inlined where it is called, so a caller's constant ``m`` is a constant
+    trip count: LLVM then vectorises the row loop fully, which it does not
+    for a runtime width of tens of columns. Adding eight scaled rows per pass
+    loads and stores the running sums an eighth as often as a row at a time.
     """
-    n, m = W.shape
+    n = W.shape[0]
     for j in range(m):
         out[j] = b[j]
     full = n - n % 8
@@ -93,43 +102,74 @@ def affine_dense(x: Any, W: Any, b: Any, out: Any) -> None:  # pragma: no cover 
 
 
 @jit
-def forward_row(  # pragma: no cover - compiled
-    x: Any, Ws: Any, bs: Any, scratch: Any, out: Any, relu: bool
-) -> None:
-    """One image through every layer (sigmoid or ReLU hidden layers) into ``out``.
+def affine_dense(x: Any, W: Any, b: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """``out = b + x @ W`` (:func:`_affine` over all of ``W``'s columns)."""
+    _affine(x, W, b, out, W.shape[1])
 
-    Hidden activations live in ``scratch``. Every product is dense: skipping
-    the zero pixels would need ``W1`` checked for inf and NaN (``0 * inf`` is
-    NaN), and that check reads all of ``W1``, as the dense product does.
+
+def _make_predict_one(width: int) -> Any:
+    """The one-image kernel whose first layer has ``width`` columns (0: any width).
+
+    Its closure holds only the integer (Numba's disk cache keys a closure by
+    its cells), which the first layer's inlined loop takes as a constant.
     """
-    n_layers = len(Ws)
-    h = x
-    offset = 0
-    for layer in range(n_layers):
-        width = Ws[layer].shape[1]
-        z = out if layer == n_layers - 1 else scratch[offset : offset + width]
-        affine_dense(h, Ws[layer], bs[layer], z)
-        offset += width
-        if layer < n_layers - 1:
-            hidden_inplace(z, scratch[offset:], relu)
-        h = z
-    softmax_inplace(out, scratch[offset:])
+
+    @jit
+    def predict_one(x: Any, arrays: Any, relu: bool) -> Any:  # pragma: no cover - compiled
+        Ws, bs = arrays[0::2], arrays[1::2]
+        check_arrays(x, Ws, bs)
+        if width != 0 and Ws[0].shape[1] != width:
+            raise ValueError("W1 is not of the width this kernel was compiled for")  # noqa: EM101
+        scratch = scratch_for(x, Ws)
+        n_layers = len(Ws)
+        out = np.empty(Ws[n_layers - 1].shape[1], x.dtype)
+        h = x
+        offset = 0
+        for layer in range(n_layers):
+            z = out if layer == n_layers - 1 else scratch[offset : offset + Ws[layer].shape[1]]
+            if layer == 0:
+                _affine(h, Ws[0], bs[0], z, Ws[0].shape[1] if width == 0 else width)
+            else:
+                affine_dense(h, Ws[layer], bs[layer], z)
+            offset += Ws[layer].shape[1]
+            if layer < n_layers - 1:
+                hidden_inplace(z, scratch[offset:], relu)
+            h = z
+        softmax_inplace(out, scratch[offset:])
+        return out
+
+    return predict_one
 
 
-@jit
-def predict_one(x: Any, arrays: Any, relu: bool) -> Any:  # pragma: no cover - compiled
-    """Forward pass of one image ``(d,)``: ``(k,)`` probabilities.
+#: ``predict_one(x, arrays, relu)``: the forward pass of one image ``(d,)``, ``(k,)``
+#: probabilities, ``arrays`` the flat tuple ``(W1, b1, ..., Wn, bn)`` (the cheapest
+#: argument for Numba's dispatcher). Every product is dense: skipping the zero pixels
+#: would need ``W1`` checked for inf and NaN (``0 * inf`` is NaN), and that check reads
+#: all of ``W1``, as the dense product does. ValueError when the layer shapes do not chain.
+predict_one = _make_predict_one(0)
 
-    ``arrays`` is ``(W1, b1, ..., Wn, bn)``, one tuple (the cheapest
-    argument for Numba's dispatcher). Raises ValueError when the layer
-    shapes do not chain.
+
+@functools.lru_cache(maxsize=32)
+def _specialized(width: int) -> Any:
+    return _make_predict_one(width)
+
+
+def predict_one_for(n_features: int, width: int) -> Any:
+    """The one-image kernel for a first layer of ``n_features`` x ``width`` weights.
+
+    A layer of at least :data:`SPECIALIZE_WEIGHTS` weights gets a kernel
+    compiled for its width (once per width; Numba caches it on disk), which
+    refuses a ``W1`` of another width with ValueError; smaller layers share
+    :data:`predict_one`.
+
+    Examples
+    --------
+    >>> predict_one_for(4, 3) is predict_one
+    True
     """
-    Ws, bs = arrays[0::2], arrays[1::2]
-    check_arrays(x, Ws, bs)
-    scratch = scratch_for(x, Ws)
-    out = np.empty(Ws[len(Ws) - 1].shape[1], x.dtype)
-    forward_row(x, Ws, bs, scratch, out, relu)
-    return out
+    if width < 1 or n_features * width < SPECIALIZE_WEIGHTS:
+        return predict_one
+    return _specialized(width)
 
 
 def require_same_float(z: Any, b: Any) -> None:  # pragma: no cover - replaced in compiled code

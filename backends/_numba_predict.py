@@ -59,7 +59,8 @@ def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
     Returns None for other networks and for hidden activations other than
     sigmoid and ReLU (the caller then uses its own path). Otherwise the
     returned ``run(arrays, x)`` sends one image (or a batch of one row) through
-    :func:`~dlcore.backends._numba_forward.predict_one` and a larger batch
+    the one-image kernel for ``W1``'s shape
+    (:func:`~dlcore.backends._numba_forward.predict_one_for`) and a larger batch
     through :func:`forward_batch`.
     """
     dtype = getattr(arrays[0], "dtype", None)
@@ -72,7 +73,8 @@ def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
         )
     ):
         return None
-    one = kernels.predict_one
+    W1 = arrays[0]
+    one = kernels.predict_one_for(*W1.shape) if W1.ndim == 2 else kernels.predict_one
     relu = activation == "relu"
 
     def run(arrays: Sequence[Any], x: Any) -> Any:

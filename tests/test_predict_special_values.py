@@ -148,3 +148,67 @@ def test_predictor_refuses_an_unknown_activation():
     network = {"W1": np.eye(2), "b1": np.zeros(2)}
     with pytest.raises(ValueError, match="`activation` must be one of"):
         dlcore.Predictor(network, activation="swish")
+
+
+#: A first layer of 256 x 40 = 10,240 weights: numba compiles its one-image kernel
+#: for that width (``SPECIALIZE_WEIGHTS``), so the cases above run on it too.
+WIDE = [256, 40, 12, 10]
+
+
+def make_wide(rng: np.random.Generator, dtype: Any, sizes: list[int] = WIDE) -> dict[str, Any]:
+    net = {}
+    for i, (m, k) in enumerate(itertools.pairwise(sizes), start=1):
+        net[f"W{i}"] = (rng.standard_normal((m, k)) * 3 / np.sqrt(m)).astype(dtype)
+        net[f"b{i}"] = (rng.standard_normal(k) * 0.5).astype(dtype)
+    return net
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [None, 1])
+@pytest.mark.parametrize("zeros", [0.8, 0.0], ids=["sparse", "dense"])
+@pytest.mark.parametrize("bad", [None, np.inf, np.nan])
+def test_wide_first_layer_one_image(backend, dtype, rows, zeros, bad, rng):
+    """One image through a 256-40-12-10 network: NumPy's result, NaN for an inf weight on a 0."""
+    network = make_wide(rng, dtype)
+    x = rng.random((1, WIDE[0]))
+    x[rng.random(x.shape) < zeros] = 0.0
+    x = x.astype(dtype)
+    x = x[0] if rows is None else x
+    if bad is not None:
+        x[..., 9] = 0.0
+        network["W1"][9, 39] = bad  # the last column: the end of the vectorised row loop
+    got = run_on(backend, network, x)
+    assert np.isnan(got).all() == (bad is not None)
+    check(got, network, x)
+
+
+def test_wide_first_layer_of_another_width_between_calls(backend, rng):
+    """The dict's first layer replaced by one of another width: bound again, never misread."""
+    network = make_wide(rng, np.float32)
+    net = {k: backend.asarray(v) for k, v in network.items()}
+    run = dlcore.Predictor(net)
+    x = rng.random(WIDE[0]).astype(np.float32)
+    check(dlcore.to_numpy(run(backend.asarray(x))), network, x)
+    other = make_wide(rng, np.float32, [256, 48, 12, 10])
+    net.update({k: backend.asarray(v) for k, v in other.items()})
+    check(dlcore.to_numpy(run(backend.asarray(x))), other, x)
+    check(dlcore.to_numpy(dlcore.predict(net, backend.asarray(x))), other, x)
+
+
+def test_numba_width_kernel_refuses_another_width(rng):
+    """Called directly, numba's kernel compiled for 40 columns refuses a W1 of 48 by name."""
+    pytest.importorskip("numba")
+    from dlcore.backends import _numba_forward as kernels
+
+    kernel = kernels.predict_one_for(256, 40)
+    assert kernel is not kernels.predict_one
+    assert kernels.predict_one_for(256, 40) is kernel  # compiled once per width
+    assert kernels.predict_one_for(64, 24) is kernels.predict_one  # a small layer: shared
+    network = make_wide(rng, np.float64)
+    arrays = tuple(network[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    x = rng.random(WIDE[0])
+    np.testing.assert_allclose(kernel(x, arrays, False), reference(network, x), rtol=1e-12)
+    other = make_wide(rng, np.float64, [256, 48, 12, 10])
+    arrays = tuple(other[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    with pytest.raises(ValueError, match="W1 is not of the width"):
+        kernel(x, arrays, False)
