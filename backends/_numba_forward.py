@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numba
 import numpy as np
 from numba import njit, types
 from numba.core.errors import TypingError
@@ -31,7 +30,6 @@ __all__ = [
     "affine_dense",
     "bias_hidden_rows",
     "bias_softmax_rows",
-    "is_dense",
     "predict_one",
     "predict_one_for",
 ]
@@ -225,17 +223,3 @@ def bias_softmax_rows(z: Any, b: Any) -> None:  # pragma: no cover - compiled
         for j in range(row.shape[0]):
             row[j] += b[j]
         softmax_inplace(row, scratch)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def is_dense(x: Any, samples: int, limit: float) -> bool:  # pragma: no cover - compiled
-    """Whether more than ``limit`` of the entries of ``samples`` evenly spaced rows are nonzero."""
-    n, d = x.shape
-    step = max(n // samples, 1)
-    nonzero = 0
-    seen = 0
-    for r in range(0, n, step):
-        for i in range(d):
-            nonzero += x[r, i] != 0
-        seen += d
-    return nonzero > limit * seen

@@ -1,4 +1,4 @@
-"""Compiled building blocks of the Numba kernels: exp, sigmoid, softmax, affine rows.
+"""Compiled building blocks of the Numba kernels: exp, sigmoid, softmax.
 
 Numba without Intel's SVML calls libm's scalar ``exp`` once per element, and
 that is the largest cost of a forward pass once the matrix products are
@@ -23,12 +23,9 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 __all__ = [
-    "affine_rows",
-    "all_finite",
     "exp_nonpos_inplace",
     "hidden_inplace",
     "jit",
-    "nonzero_rows",
     "relu_inplace",
     "require_float",
     "sigmoid_inplace",
@@ -165,81 +162,3 @@ def softmax_inplace(a: Any, scratch: Any) -> None:  # pragma: no cover - compile
         s += a[j]
     for j in range(a.shape[0]):
         a[j] = a[j] / s
-
-
-def all_finite(W: Any) -> bool:  # pragma: no cover - replaced in compiled code
-    """Whether every entry of a 2-D array is finite."""
-    return bool(np.isfinite(W).all())
-
-
-@overload(all_finite)
-def _all_finite_impl(W: Any) -> Any:
-    # An OR-reduction of integers, which LLVM vectorises: over the flat array when it
-    # is C-contiguous (one long loop), else row by row.
-    if W.layout == "C":
-
-        def flat(W: Any) -> bool:
-            v = W.reshape(-1)
-            inf = v.dtype.type(np.inf)
-            bad = 0
-            for i in range(v.shape[0]):
-                bad |= np.int32(abs(v[i]) < inf) ^ np.int32(1)  # 1 for inf and NaN
-            return bad == 0
-
-        return flat
-
-    def rows(W: Any) -> bool:
-        inf = W.dtype.type(np.inf)
-        bad = 0
-        for i in range(W.shape[0]):
-            for j in range(W.shape[1]):
-                bad |= np.int32(abs(W[i, j]) < inf) ^ np.int32(1)
-        return bad == 0
-
-    return rows
-
-
-@jit
-def nonzero_rows(x: Any, nz: Any) -> int:  # pragma: no cover - compiled
-    """The indices of the entries of ``x`` that are not exactly 0, into ``nz``; their count.
-
-    Gathered without branches, so an image's zero pattern costs no
-    mispredictions. NaN and inf entries are kept (``nan != 0``).
-    """
-    k = 0
-    for i in range(x.shape[0]):
-        nz[k] = i
-        k += x[i] != 0
-    return k
-
-
-@jit
-def affine_rows(x: Any, W: Any, b: Any, out: Any, nz: Any, k: int) -> None:  # pragma: no cover
-    """``out = b + x @ W`` over the rows ``nz[:k]`` of ``W`` (all rows when ``k < 0``).
-
-    Four rows of ``W`` (contiguous, vectorised) scaled by their ``x`` entries
-    are added per step, so the running sums are loaded and stored a quarter
-    as often.
-    """
-    dense = k < 0
-    k = x.shape[0] if dense else k
-    n_out = W.shape[1]
-    for j in range(n_out):
-        out[j] = b[j]
-    full = k - k % 4
-    for g in range(0, full, 4):
-        i0 = g if dense else nz[g]
-        i1 = g + 1 if dense else nz[g + 1]
-        i2 = g + 2 if dense else nz[g + 2]
-        i3 = g + 3 if dense else nz[g + 3]
-        a0 = x[i0]
-        a1 = x[i1]
-        a2 = x[i2]
-        a3 = x[i3]
-        for j in range(n_out):
-            out[j] += (a0 * W[i0, j] + a1 * W[i1, j]) + (a2 * W[i2, j] + a3 * W[i3, j])
-    for g in range(full, k):
-        i0 = g if dense else nz[g]
-        a0 = x[i0]
-        for j in range(n_out):
-            out[j] += a0 * W[i0, j]

@@ -29,28 +29,34 @@ import numpy as np
 from . import _numba_forward as kernels
 from ._base import PredictFn
 
-__all__ = ["bind", "forward_batch", "warmup"]
-
-#: Rows sampled to tell a dense batch, and the fraction of nonzero inputs above which
-#: BLAS's dense products beat skipping zeros (numba's mlp_gradient).
-SAMPLES, DENSE = 32, 0.5
+__all__ = ["bind", "forward_batch", "forward_layers", "warmup"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def forward_batch(arrays: Sequence[Any], x: Any, relu: bool) -> Any:
-    """The forward pass of a 2-D batch: BLAS's products, compiled bias-and-activation passes.
+def forward_layers(arrays: Sequence[Any], x: Any, relu: bool) -> list[Any]:
+    """Every layer's output for a 2-D batch: BLAS's products, compiled bias-and-activation passes.
 
     .. math:: z_i = h(z_{i-1} W_i + b_i),\\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
+
+    Returns ``[z_1, ..., z_{n-1}, y]``, new arrays (``x`` is only read).
     """
     last = len(arrays) - 2
+    outs = []
     h = x
     for i in range(0, last, 2):
         h = np.matmul(h, arrays[i])
         kernels.bias_hidden_rows(h, arrays[i + 1], relu)
+        outs.append(h)
     h = np.matmul(h, arrays[last])
     kernels.bias_softmax_rows(h, arrays[last + 1])
-    return h
+    outs.append(h)
+    return outs
+
+
+def forward_batch(arrays: Sequence[Any], x: Any, relu: bool) -> Any:
+    """The forward pass of a 2-D batch (:func:`forward_layers`' last output)."""
+    return forward_layers(arrays, x, relu)[-1]
 
 
 def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
@@ -105,4 +111,3 @@ def warmup(depths: tuple[int, ...] = (3,)) -> None:
             for relu in (False, True):
                 forward_batch(arrays, np.ones((2, 4), dtype), relu)
                 kernels.predict_one(np.ones(4, dtype), arrays, relu)
-            kernels.is_dense(np.ones((2, 4), dtype), SAMPLES, DENSE)  # for mlp_gradient

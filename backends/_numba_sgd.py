@@ -1,13 +1,13 @@
-"""Numba kernel of one SGD training step of an MLP: gradient, update and loss in one call.
+"""Numba's SGD training step of an MLP: gradient, update in place and loss, with no copies.
 
 The book's loop body (``ch05/train_neuralnet.py``) on the mini-batch
-``x[rows]``, read straight from the training set: the backprop gradient (the
-kernels of :mod:`._numba_train`, which skip the zero pixels while that changes
-nothing), ``W -= lr * dW`` in place for every parameter, and the
-cross-entropy of the batch under the updated weights (a second forward pass
-over the nonzero pixels the first one found). The update is NumPy's
-``W - lr * dW`` element by element in the parameters' dtype, so the weights
-are those of the numba backend's generic step bit for bit."""
+``x[rows]``: the backprop gradient of :mod:`._numba_train` (BLAS's products,
+the compiled bias, activation and backward passes) into arrays allocated
+once, ``W -= lr * dW`` in place for every parameter, and the cross-entropy
+of the batch under the updated weights (a second forward pass). The update
+is NumPy's ``W - lr * dW`` element by element in the parameters' dtype, so
+the weights are those of the numba backend's generic step bit for bit.
+"""
 
 from __future__ import annotations
 
@@ -16,21 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ._numba_math import jit, require_float
-from ._numba_train import (
-    ACTIVATIONS,
-    backprop_rows,
-    forward_rows,
-    input_weight_gradient,
-)
+from ._numba_math import jit
+from ._numba_predict import forward_batch
+from ._numba_train import ACTIVATIONS, gradient_into
 
 __all__ = ["ACTIVATIONS", "DELTA", "bind", "takes"]
 
 #: The book's :math:`\delta` inside ``log(y + delta)`` (``dlcore.losses.CROSS_ENTROPY_DELTA``).
 DELTA = 1e-7
-
-# Status codes of _step (the caller raises the error).
-_OK, _BAD_LABEL, _BAD_ROW = 0, 1, 2
 
 
 @jit
@@ -55,29 +48,12 @@ def _loss(y: Any, t: Any, delta: Any) -> Any:
 
 
 @jit
-def _step(  # pragma: no cover - compiled
-    x: Any, t: Any, rows: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, lr: Any, relu: bool
-) -> Any:
-    """One step on ``x[rows]``: ``(status, loss after the update)``."""
-    require_float(x)
-    require_float(Ws[0])
-    n = rows.shape[0]
-    for r in range(n):
-        if rows[r] < 0 or rows[r] >= x.shape[0]:
-            return _BAD_ROW, np.nan
-    tb = t[rows]
-    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
-    nz, counts = np.empty((n, x.shape[1]), np.intp), np.empty(n, np.intp)
-    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
-    dA, ok = backprop_rows(tb, Ws, dWs, dbs, Zs, counts, relu)
-    if not ok:
-        return _BAD_LABEL, np.nan
-    input_weight_gradient(x, rows, dA, dWs[0], nz, counts)  # over the nonzero pixels
-    for layer in range(len(Ws)):
-        _sgd_update(Ws[layer], dWs[layer], lr)
-        _sgd_update(bs[layer], dbs[layer], lr)
-    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, False)
-    return _OK, _loss(Zs[len(Ws) - 1], tb, x.dtype.type(DELTA))
+def _rows_in_range(rows: Any, n: int) -> bool:  # pragma: no cover - compiled
+    """Whether every entry of the 1-D integer array ``rows`` lies in ``[0, n)``."""
+    for r in range(rows.shape[0]):  # noqa: SIM110 - a compiled loop, not a generator
+        if rows[r] < 0 or rows[r] >= n:
+            return False
+    return True
 
 
 def takes(arrays: Sequence[Any], x: Any, t: Any, activation: str) -> bool:
@@ -115,27 +91,32 @@ def takes(arrays: Sequence[Any], x: Any, t: Any, activation: str) -> bool:
 def bind(
     arrays: Sequence[np.ndarray], x: np.ndarray, t: np.ndarray, lr: float, activation: str
 ) -> Callable[[np.ndarray], float]:
-    """``step(rows) -> loss``: one fused SGD step updating ``arrays`` in place.
+    """``step(rows) -> loss``: one SGD step on ``x[rows]`` updating ``arrays`` in place.
 
     The inputs are those :func:`takes` accepts. ``step`` raises ValueError
-    for a row index or a label out of range (before any weight is changed).
+    for rows that are not a 1-D integer array in range, or a label out of
+    range (before any weight is changed).
     """
     if t.ndim == 1 and t.dtype != np.intp:
         t = t.astype(np.intp)  # one compiled signature for every integer label dtype
-    Ws, bs = tuple(arrays[0::2]), tuple(arrays[1::2])
-    dWs = tuple(np.empty_like(a) for a in Ws)
-    dbs = tuple(np.empty_like(a) for a in bs)
-    rate, relu = x.dtype.type(lr), activation == "relu"
-    classes = int(arrays[-1].shape[0])
+    arrays = list(arrays)
+    grads = [np.empty_like(a) for a in arrays]
+    pairs = tuple(zip(arrays, grads, strict=True))
+    rate, delta, relu = x.dtype.type(lr), x.dtype.type(DELTA), activation == "relu"
+    n, classes = x.shape[0], int(arrays[-1].shape[0])
 
     def step(rows: np.ndarray) -> float:
-        status, loss = _step(x, t, rows, Ws, bs, dWs, dbs, rate, relu)
-        if status == _OK:
-            return float(loss)
-        if status == _BAD_ROW:
-            msg = f"batch row indices must lie in [0, {x.shape[0]}), the training set's rows"
-        else:
+        if not (
+            type(rows) is np.ndarray and rows.ndim == 1 and rows.dtype.kind in "iu"
+        ) or not _rows_in_range(rows, n):
+            msg = f"batch row indices must lie in [0, {n}), the training set's rows (1-D integers)"
+            raise ValueError(msg)
+        xb, tb = x[rows], t[rows]
+        if gradient_into(arrays, xb, tb, grads, relu) is None:
             msg = f"a label of the batch is out of range: labels must lie in [0, {classes})"
-        raise ValueError(msg)
+            raise ValueError(msg)
+        for a, g in pairs:
+            _sgd_update(a, g, rate)
+        return float(_loss(forward_batch(arrays, xb, relu), tb, delta))
 
     return step

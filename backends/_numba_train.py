@@ -1,13 +1,13 @@
-"""Numba kernel of the backprop gradient of an MLP's softmax cross-entropy (for training).
+"""Numba kernels of the backprop gradient of an MLP's softmax cross-entropy (for training).
 
-The book's layers (``Affine``, ``Sigmoid``/``Relu``, ``SoftmaxWithLoss``) in
-one compiled call per mini-batch. About 80 % of an MNIST pixel batch is
-exactly 0, so the two products with the input, ``x @ W1`` forward and
-``x.T @ dA1`` for ``dW1``, only visit the nonzero pixels of each row; skipping
-``0 * w`` changes nothing while the other factor is finite, so the input
-zeros are skipped only when ``W1`` (forward) and ``dA1`` (backward) hold no
-inf or NaN, and the result is then NumPy's, NaN included. The other layers
-are dense. IEEE arithmetic (``fastmath=False``); the order of the additions
+The book's layers (``Affine``, ``Sigmoid``/``Relu``, ``SoftmaxWithLoss``):
+the two products with the input batch, ``x @ W1`` forward and
+``x.T @ dA1`` for ``dW1`` (most of the work: the input is the widest
+layer), are BLAS's (NumPy's ``matmul``), as are the forward pass's other
+products; each layer's bias and activation, and the whole backward pass
+above the first layer, run compiled (:func:`backprop_rows`). No loop here
+skips a zero: ``0 * inf`` is NaN as in NumPy. IEEE arithmetic
+(``fastmath=False``); the order of the additions of the compiled products
 differs from BLAS, within rounding.
 """
 
@@ -18,61 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ._numba_math import (
-    affine_rows,
-    all_finite,
-    hidden_inplace,
-    jit,
-    nonzero_rows,
-    require_float,
-    softmax_inplace,
-)
+from ._numba_math import jit
+from ._numba_predict import forward_layers
 
-__all__ = [
-    "ACTIVATIONS",
-    "backprop_rows",
-    "forward_rows",
-    "input_weight_gradient",
-    "mlp_gradient",
-]
+__all__ = ["ACTIVATIONS", "backprop_rows", "gradient_into", "mlp_gradient"]
 
 #: The hidden-layer activations the kernel computes (others go to the generic code).
 ACTIVATIONS = ("sigmoid", "relu")
-
-
-@jit
-def forward_rows(  # pragma: no cover - compiled
-    x: Any, rows: Any, Ws: Any, bs: Any, Zs: Any, nz: Any, counts: Any, relu: bool, find: bool
-) -> None:
-    """Every layer's output for the batch ``x[rows]``: ``Zs[l]`` (the last one softmax).
-
-    The ``counts[r]`` nonzero pixels of batch row ``r`` are ``nz[r]`` (found
-    again when ``find``, else reused), ``counts[r] = -1`` (every pixel) while
-    ``W1`` holds inf or NaN.
-    """
-    skip = all_finite(Ws[0])
-    n_layers = len(Ws)
-    widest = 1
-    for W in Ws:
-        widest = max(widest, W.shape[1])
-    scratch = np.empty(2 * widest, x.dtype)
-    for r in range(rows.shape[0]):
-        h = x[rows[r]]
-        pixels = nz[r]
-        if not skip:
-            counts[r] = -1
-        elif find or counts[r] < 0:
-            counts[r] = nonzero_rows(h, pixels)
-        k = counts[r]
-        for layer in range(n_layers):
-            z = Zs[layer][r]
-            affine_rows(h, Ws[layer], bs[layer], z, pixels, k)
-            if layer == n_layers - 1:
-                softmax_inplace(z, scratch)
-            else:
-                hidden_inplace(z, scratch, relu)
-            h = z
-            k = -1
 
 
 @jit
@@ -124,20 +76,6 @@ def _weight_gradient(Z: Any, dA: Any, dW: Any, db: Any) -> None:
 
 
 @jit
-def input_weight_gradient(x: Any, rows: Any, dA: Any, dW: Any, nz: Any, counts: Any) -> None:
-    """``dW1 = x[rows].T @ dA1`` over the nonzero pixels of each row (all if ``counts[r] < 0``)."""
-    dW[:] = 0
-    for r in range(rows.shape[0]):
-        k = counts[r] if counts[r] >= 0 else x.shape[1]
-        for g in range(k):
-            i = nz[r, g] if counts[r] >= 0 else g
-            a = x[rows[r], i]
-            row = dW[i]
-            for j in range(row.shape[0]):
-                row[j] += a * dA[r, j]
-
-
-@jit
 def _backward_through(dA: Any, W: Any, Z: Any, dZ: Any, relu: bool) -> None:
     """``dZ = (dA @ W.T) * act'(Z)``: the delta of the layer below (``Z`` its output)."""
     WT = np.ascontiguousarray(W.T)
@@ -159,14 +97,14 @@ def _backward_through(dA: Any, W: Any, Z: Any, dZ: Any, relu: bool) -> None:
 
 @jit
 def backprop_rows(  # pragma: no cover - compiled
-    t: Any, Ws: Any, dWs: Any, dbs: Any, Zs: Any, counts: Any, relu: bool
+    t: Any, Ws: Any, dWs: Any, dbs: Any, Zs: Any, relu: bool
 ) -> Any:
     """Fill ``dWs``, ``dbs`` but ``dW1`` from the forward pass ``Zs`` of a batch and ``t``.
 
-    ``t`` holds the batch's labels or targets. Returns the first layer's
-    delta ``dA1`` (``dW1 = x[rows].T @ dA1``) and False if a label is out of
-    range (then nothing meaningful is written); sets ``counts`` to ``-1``
-    (every pixel) where ``dA1`` is not finite.
+    ``Zs`` holds every layer's output (the last one the softmax), ``t`` the
+    batch's labels or targets. Returns the first layer's delta ``dA1``
+    (``dW1 = x.T @ dA1``) and False if a label is out of range (then nothing
+    meaningful is written).
     """
     n, n_layers = Zs[0].shape[0], len(Ws)
     dA = np.empty_like(Zs[n_layers - 1])
@@ -184,27 +122,31 @@ def backprop_rows(  # pragma: no cover - compiled
     for r in range(n):
         for j in range(dA.shape[1]):
             dbs[0][j] += dA[r, j]
-    if not all_finite(dA):
-        counts[:] = -1  # 0 * inf is NaN: visit every pixel (found again by the next forward)
     return dA, True
 
 
-@jit
-def _gradient(  # pragma: no cover - compiled
-    x: Any, t: Any, Ws: Any, bs: Any, dWs: Any, dbs: Any, relu: bool
-) -> bool:
-    """Fill ``dWs``, ``dbs``; False (nothing meaningful written) if a label is out of range."""
-    require_float(x)
-    require_float(Ws[0])
-    n = x.shape[0]
-    rows = np.arange(n)
-    Zs = [np.empty((n, W.shape[1]), x.dtype) for W in Ws]
-    nz, counts = np.empty((n, x.shape[1]), np.intp), np.empty(n, np.intp)
-    forward_rows(x, rows, Ws, bs, Zs, nz, counts, relu, True)
-    dA, ok = backprop_rows(t, Ws, dWs, dbs, Zs, counts, relu)
-    if ok:
-        input_weight_gradient(x, rows, dA, dWs[0], nz, counts)
-    return ok
+def gradient_into(
+    arrays: Sequence[np.ndarray],
+    x: np.ndarray,
+    t: np.ndarray,
+    grads: Sequence[np.ndarray],
+    relu: bool,
+) -> list[np.ndarray] | None:
+    """Fill ``grads`` (``dW1, db1, ...``) for the batch ``x``, ``t``; None for a label out of range.
+
+    ``arrays`` and ``grads`` are C-contiguous NumPy arrays of ``x``'s float
+    dtype; returns the layers' outputs (the last one the softmax).
+
+    .. math:: \\delta_n = (y - t) / N,\\quad dW_l = Z_{l-1}^T \\delta_l,\\quad
+              \\delta_{l-1} = (\\delta_l W_l^T) \\odot h'(Z_{l-1})
+    """
+    Ws = tuple(arrays[0::2])
+    Zs = forward_layers(arrays, x, relu)
+    dA, ok = backprop_rows(t, Ws, tuple(grads[0::2]), tuple(grads[1::2]), tuple(Zs), relu)
+    if not ok:
+        return None
+    np.matmul(x.T, dA, out=grads[0])
+    return Zs
 
 
 def mlp_gradient(
@@ -221,7 +163,8 @@ def mlp_gradient(
     if (
         activation not in ACTIVATIONS
         or dtype not in (np.float32, np.float64)
-        or not all(type(a) is np.ndarray and a.dtype == dtype and a.ndim in (1, 2) for a in arrays)
+        or not all(type(a) is np.ndarray and a.dtype == dtype for a in arrays)
+        or [a.ndim for a in arrays] != [2, 1] * (len(arrays) // 2)
         or type(t) is not np.ndarray
         or x.ndim != 2
         or x.shape[0] == 0
@@ -233,8 +176,9 @@ def mlp_gradient(
     ):
         return None
     grads = [np.empty(a.shape, dtype) for a in arrays]
-    Ws = tuple(np.ascontiguousarray(a) for a in arrays[0::2])  # one layout: a uniform tuple
-    bs = tuple(np.ascontiguousarray(a) for a in arrays[1::2])
-    ok = _gradient(np.ascontiguousarray(x), t, Ws, bs, tuple(grads[0::2]), tuple(grads[1::2]),
-                   activation == "relu")  # fmt: skip
-    return grads if ok else None
+    arrays = [np.ascontiguousarray(a) for a in arrays]  # one layout: uniform tuples
+    if t.ndim == 1 and t.dtype != np.intp:
+        t = t.astype(np.intp)  # one compiled signature for every integer label dtype
+    done = gradient_into(arrays, np.ascontiguousarray(x), np.ascontiguousarray(t), grads,
+                         activation == "relu")  # fmt: skip
+    return None if done is None else grads

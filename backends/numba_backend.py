@@ -52,18 +52,10 @@ class NumbaBackend(NumpyBackend):
     def mlp_gradient(
         self, arrays: Sequence[Any], x: Any, t: Any, *, activation: str = "sigmoid"
     ) -> list[Any]:
-        """The compiled backprop for sparse NumPy batches and sigmoid/ReLU hidden layers.
+        """BLAS's products with compiled bias, activation and backward passes (sigmoid/ReLU)."""
+        from . import _numba_train
 
-        Dense batches (more than half the inputs nonzero) go to NumPy's BLAS path.
-        """
-        from . import _numba_forward, _numba_predict, _numba_train
-
-        if (
-            type(x) is np.ndarray
-            and x.ndim == 2
-            and x.shape[0]
-            and not _numba_forward.is_dense(x, _numba_predict.SAMPLES, _numba_predict.DENSE)
-        ):
+        if type(x) is np.ndarray and x.ndim == 2 and x.shape[0]:
             grads = _numba_train.mlp_gradient(arrays, x, t, activation)
             if grads is not None:
                 return grads
@@ -72,26 +64,22 @@ class NumbaBackend(NumpyBackend):
     def bind_train_step(
         self, network: Any, optimizer: Any, x: Any, t: Any, *, sgd: SGDTraining | None = None
     ) -> TrainStepFn:
-        """One compiled call per SGD step of a sigmoid/ReLU MLP on a sparse NumPy training set.
+        """The SGD step of a sigmoid/ReLU MLP on a NumPy training set, without copies.
 
-        The step reads the batch rows from ``x``, updates the parameters in
-        place and returns the loss after the update. The parameters are first
-        replaced by copies (as the generic SGD step rebinds them to new arrays),
-        so arrays the caller still holds are never changed. Dense training
-        sets (more than half the inputs nonzero) and other networks or
+        The step gathers the batch rows from ``x``, computes the gradient into
+        arrays allocated once, updates the parameters in place and returns
+        the loss after the update. The parameters are first replaced by
+        copies (as the generic SGD step rebinds them to new arrays), so arrays
+        the caller still holds are never changed. Other networks and
         optimizers take the generic step.
         """
-        from . import _numba_forward, _numba_predict, _numba_sgd
+        from . import _numba_sgd
 
         generic = super().bind_train_step(network, optimizer, x, t, sgd=sgd)
         if sgd is None:
             return generic
         arrays = [network.params[k] for k in sgd.keys]
-        if (
-            not _numba_sgd.takes(arrays, x, t, sgd.activation)
-            or x.shape[0] == 0
-            or _numba_forward.is_dense(x, _numba_predict.SAMPLES, _numba_predict.DENSE)
-        ):
+        if not _numba_sgd.takes(arrays, x, t, sgd.activation) or x.shape[0] == 0:
             return generic
         arrays = [a.copy() for a in arrays]
         network.params.update(zip(sgd.keys, arrays, strict=True))
