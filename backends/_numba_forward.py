@@ -24,7 +24,15 @@ from numba import njit, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from ._numba_math import hidden_inplace, jit, require_float, softmax_inplace
+from ._numba_math import (
+    exp_nonpos_inplace,
+    hidden_inplace,
+    jit,
+    normalise,
+    require_float,
+    shift_by_max,
+    softmax_inplace,
+)
 
 __all__ = [
     "affine_dense",
@@ -201,25 +209,87 @@ def check_bias(z: Any, b: Any) -> None:  # pragma: no cover - compiled
         raise ValueError("a bias does not match its layer's width")  # noqa: EM101 - Numba
 
 
+#: Elements per pass of a batch's sigmoid or exp (the scratch holds two passes).
+CHUNK = 1024
+
+
+def _hidden_batch(z: Any, relu: bool) -> None:  # pragma: no cover - replaced in compiled code
+    """The hidden activation of every entry of the 2-D ``z``, in place."""
+
+
+@overload(_hidden_batch)
+def _hidden_batch_impl(z: Any, relu: Any) -> Any:
+    if isinstance(z, types.Array) and z.layout == "C":  # the rows one after another
+
+        def flat(z: Any, relu: Any) -> None:
+            v = z.reshape(-1)
+            scratch = np.empty(2 * CHUNK, z.dtype)
+            for start in range(0, v.shape[0], CHUNK):
+                hidden_inplace(v[start : start + CHUNK], scratch, relu)
+
+        return flat
+
+    def rows(z: Any, relu: Any) -> None:
+        scratch = np.empty(2 * z.shape[1], z.dtype)
+        for r in range(z.shape[0]):
+            hidden_inplace(z[r], scratch, relu)
+
+    return rows
+
+
+def _exp_batch(z: Any) -> None:  # pragma: no cover - replaced in compiled code
+    """``z = exp(z)`` for a 2-D ``z`` of entries <= 0 (or NaN), in place."""
+
+
+@overload(_exp_batch)
+def _exp_batch_impl(z: Any) -> Any:
+    if isinstance(z, types.Array) and z.layout == "C":
+
+        def flat(z: Any) -> None:
+            v = z.reshape(-1)
+            scratch = np.empty(CHUNK, z.dtype)
+            for start in range(0, v.shape[0], CHUNK):
+                exp_nonpos_inplace(v[start : start + CHUNK], scratch)
+
+        return flat
+
+    def rows(z: Any) -> None:
+        scratch = np.empty(z.shape[1], z.dtype)
+        for r in range(z.shape[0]):
+            exp_nonpos_inplace(z[r], scratch)
+
+    return rows
+
+
 @jit
 def bias_hidden_rows(z: Any, b: Any, relu: bool) -> None:  # pragma: no cover - compiled
-    """``z = h(z + b)`` row by row in place, ``h`` the sigmoid or ReLU (``z``: ``(N, m)``)."""
+    """``z = h(z + b)`` in place, ``h`` the sigmoid or ReLU (``z``: ``(N, m)``).
+
+    The bias goes row by row, the activation (elementwise) over a
+    C-contiguous batch's rows at once in passes of :data:`CHUNK` elements, so
+    a narrow layer's rows do not each pay a pass's set-up.
+    """
     check_bias(z, b)
-    scratch = np.empty(2 * z.shape[1], z.dtype)
     for r in range(z.shape[0]):
         row = z[r]
         for j in range(row.shape[0]):
             row[j] += b[j]
-        hidden_inplace(row, scratch, relu)
+    _hidden_batch(z, relu)
 
 
 @jit
 def bias_softmax_rows(z: Any, b: Any) -> None:  # pragma: no cover - compiled
-    """``z = softmax(z + b)`` row by row in place (``z``: ``(N, m)``)."""
+    """``z = softmax(z + b)`` row by row in place (``z``: ``(N, m)``).
+
+    :func:`~dlcore.backends._numba_math.softmax_inplace`'s steps, the exp
+    over a C-contiguous batch's rows at once in passes of :data:`CHUNK`.
+    """
     check_bias(z, b)
-    scratch = np.empty(z.shape[1], z.dtype)
     for r in range(z.shape[0]):
         row = z[r]
         for j in range(row.shape[0]):
             row[j] += b[j]
-        softmax_inplace(row, scratch)
+        shift_by_max(row)
+    _exp_batch(z)
+    for r in range(z.shape[0]):
+        normalise(z[r])

@@ -26,8 +26,10 @@ __all__ = [
     "exp_nonpos_inplace",
     "hidden_inplace",
     "jit",
+    "normalise",
     "relu_inplace",
     "require_float",
+    "shift_by_max",
     "sigmoid_inplace",
     "softmax_inplace",
 ]
@@ -149,16 +151,28 @@ def hidden_inplace(z: Any, scratch: Any, relu: bool) -> None:  # pragma: no cove
 
 
 @jit
-def softmax_inplace(a: Any, scratch: Any) -> None:  # pragma: no cover - compiled
-    """Max-shifted softmax of a 1-D array, in place (``scratch``: ``a.size`` floats)."""
+def shift_by_max(a: Any) -> None:  # pragma: no cover - compiled
+    """``a -= max(a)`` in place (NaN entries are skipped by the max and stay NaN)."""
     m = a[0]
     for j in range(1, a.shape[0]):
         m = a[j] if a[j] > m else m  # NaN entries: exp(NaN - m) keeps them in the sum
     for j in range(a.shape[0]):
         a[j] = a[j] - m
-    exp_nonpos_inplace(a, scratch)
+
+
+@jit
+def normalise(a: Any) -> None:  # pragma: no cover - compiled
+    """``a /= sum(a)`` in place (the sum in index order)."""
     s = a.dtype.type(0.0)
     for j in range(a.shape[0]):
         s += a[j]
     for j in range(a.shape[0]):
         a[j] = a[j] / s
+
+
+@jit
+def softmax_inplace(a: Any, scratch: Any) -> None:  # pragma: no cover - compiled
+    """Max-shifted softmax of a 1-D array, in place (``scratch``: ``a.size`` floats)."""
+    shift_by_max(a)
+    exp_nonpos_inplace(a, scratch)
+    normalise(a)

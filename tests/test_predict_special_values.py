@@ -212,3 +212,36 @@ def test_numba_width_kernel_refuses_another_width(rng):
     arrays = tuple(other[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     with pytest.raises(ValueError, match="W1 is not of the width"):
         kernel(x, arrays, False)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_numba_batch_passes_on_any_layout(layout, rng):
+    """Numba's bias-and-activation passes give NumPy's result whatever ``z``'s memory layout.
+
+    A C-contiguous batch runs the activation over all its rows at once (in
+    passes longer than a row), any other layout row by row; 700 rows of 3
+    span several passes and end inside one.
+    """
+    pytest.importorskip("numba")
+    from dlcore.backends import _numba_forward as kernels
+
+    z = rng.standard_normal((700, 3)) * 4
+    z[5, 1], z[9, 2] = np.nan, np.inf
+    b = rng.standard_normal(3)
+    with np.errstate(over="ignore", invalid="ignore"):
+        want_hidden = _book.sigmoid(z + b)
+        want_relu = np.maximum(z + b, 0)
+        want_softmax = _book.softmax(z + b)
+    for kind, want in (("sigmoid", want_hidden), ("relu", want_relu), ("softmax", want_softmax)):
+        if layout == "strided":  # every other column of a wider array
+            wide = np.zeros((700, 6))
+            wide[:, ::2] = z
+            got = wide[:, ::2]
+        else:
+            got = z.copy(order=layout)
+        if kind == "softmax":
+            kernels.bias_softmax_rows(got, b)
+        else:
+            kernels.bias_hidden_rows(got, b, kind == "relu")
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=kind)
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-300, err_msg=kind)
