@@ -1,8 +1,8 @@
 """Every backend's forward pass on sparse, dense, NaN and inf inputs equals NumPy's, NaN for NaN.
 
 ``0 * inf`` is NaN in NumPy, so an inf or NaN weight on a zero pixel must
-give NaN: a kernel that skipped the zero pixels of layer 1 (numba's backprop
-kernel does in training batches) would give a finite number. Each case runs
+give NaN: a kernel that skipped the zero pixels of layer 1 would give a
+finite number. Each case runs
 one image (numba: one compiled call), a batch of one row, and small and large
 batches (numba: BLAS's products with compiled bias and activation passes),
 sparse and dense, against the book's forward pass in float64 (``tests/_book.py``).
