@@ -6,8 +6,8 @@
   (:mod:`~dlcore.backends._numba_math`); :func:`predict_one_for` gives a
   large first layer a kernel compiled for its width.
 * :func:`bias_hidden_rows`, :func:`bias_softmax_rows`: a batch's layer after
-  its matrix product (BLAS's, through NumPy): the bias and the activation in
-  one pass over the rows, in place.
+  its matrix product (BLAS's, through NumPy): the bias row by row, the
+  activation over the whole batch at once, in place.
 
 Every entry point checks in compiled code that the shapes chain and refuses
 non-float or mixed dtypes when typed, so no loop reads out of bounds or
@@ -157,6 +157,7 @@ predict_one = _make_predict_one(0)
 
 @functools.lru_cache(maxsize=32)
 def _specialized(width: int) -> Any:
+    """The one-image kernel compiled for a first layer of ``width`` columns, made once."""
     return _make_predict_one(width)
 
 
