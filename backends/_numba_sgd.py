@@ -94,8 +94,8 @@ def bind(
     """``step(rows) -> loss``: one SGD step on ``x[rows]`` updating ``arrays`` in place.
 
     The inputs are those :func:`takes` accepts. ``step`` raises ValueError
-    for rows that are not a 1-D integer array in range, or a label out of
-    range (before any weight is changed).
+    for rows that are not a non-empty 1-D integer array in range, or a label
+    out of range (before any weight is changed).
     """
     if t.ndim == 1 and t.dtype != np.intp:
         t = t.astype(np.intp)  # one compiled signature for every integer label dtype
@@ -107,9 +107,12 @@ def bind(
 
     def step(rows: np.ndarray) -> float:
         if not (
-            type(rows) is np.ndarray and rows.ndim == 1 and rows.dtype.kind in "iu"
+            type(rows) is np.ndarray and rows.ndim == 1 and rows.dtype.kind in "iu" and rows.size
         ) or not _rows_in_range(rows, n):
-            msg = f"batch row indices must lie in [0, {n}), the training set's rows (1-D integers)"
+            msg = (
+                f"batch row indices must lie in [0, {n}), the training set's rows "
+                "(a non-empty 1-D integer array)"
+            )
             raise ValueError(msg)
         xb, tb = x[rows], t[rows]
         if gradient_into(arrays, xb, tb, grads, relu) is None:

@@ -234,8 +234,11 @@ def test_bound_step_refuses_bad_rows_and_labels(numba_backend):
     before = {k: v.copy() for k, v in net.params.items()}
     with pytest.raises(ValueError, match=r"label .* out of range: labels must lie in \[0, 10\)"):
         step(np.array([1, 3, 5]))
+    for rows in ([0, 600], [-1], [], [[1, 2]], [0.5]):
+        with pytest.raises(ValueError, match=r"row indices must lie in \[0, 600\)"):
+            step(np.array(rows, dtype=np.float64 if rows == [0.5] else np.int64))
     with pytest.raises(ValueError, match=r"row indices must lie in \[0, 600\)"):
-        step(np.array([0, 600]))
+        step([1, 2])  # a list, not an array
     for key, w in before.items():
         np.testing.assert_array_equal(net.params[key], w)
     assert np.isfinite(step(np.array([0, 1, 2])))
