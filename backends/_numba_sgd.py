@@ -18,7 +18,7 @@ import numpy as np
 
 from ._numba_math import jit
 from ._numba_predict import forward_batch
-from ._numba_train import ACTIVATIONS, gradient_into
+from ._numba_train import ACTIVATIONS, as_targets, gradient_into, takes_targets
 
 __all__ = ["ACTIVATIONS", "DELTA", "bind", "takes"]
 
@@ -81,10 +81,7 @@ def takes(arrays: Sequence[Any], x: Any, t: Any, activation: str) -> bool:
         and type(t) is np.ndarray
         and t.flags.c_contiguous
         and t.shape[:1] == x.shape[:1]
-        and (
-            (t.ndim == 1 and t.dtype.kind in "iu")
-            or (t.ndim == 2 and t.dtype == dtype and t.shape[1] == arrays[-1].shape[0])
-        )
+        and takes_targets(t, dtype, arrays[-1].shape[0])
     )
 
 
@@ -97,8 +94,7 @@ def bind(
     for rows that are not a non-empty 1-D integer array in range, or a label
     out of range (before any weight is changed).
     """
-    if t.ndim == 1 and t.dtype != np.intp:
-        t = t.astype(np.intp)  # one compiled signature for every integer label dtype
+    t = as_targets(t)
     arrays = list(arrays)
     grads = [np.empty_like(a) for a in arrays]
     pairs = tuple(zip(arrays, grads, strict=True))
@@ -115,7 +111,7 @@ def bind(
             )
             raise ValueError(msg)
         xb, tb = x[rows], t[rows]
-        if gradient_into(arrays, xb, tb, grads, relu) is None:
+        if not gradient_into(arrays, xb, tb, grads, relu):
             msg = f"a label of the batch is out of range: labels must lie in [0, {classes})"
             raise ValueError(msg)
         for a, g in pairs:

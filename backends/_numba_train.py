@@ -21,7 +21,14 @@ import numpy as np
 from ._numba_math import jit
 from ._numba_predict import forward_layers
 
-__all__ = ["ACTIVATIONS", "backprop_rows", "gradient_into", "mlp_gradient"]
+__all__ = [
+    "ACTIVATIONS",
+    "as_targets",
+    "backprop_rows",
+    "gradient_into",
+    "mlp_gradient",
+    "takes_targets",
+]
 
 #: The hidden-layer activations the kernel computes (others go to the generic code).
 ACTIVATIONS = ("sigmoid", "relu")
@@ -125,28 +132,40 @@ def backprop_rows(  # pragma: no cover - compiled
     return dA, True
 
 
+def takes_targets(t: Any, dtype: Any, classes: int) -> bool:
+    """Whether ``t`` is integer labels ``(N,)`` or float targets ``(N, classes)`` of ``dtype``."""
+    return (t.ndim == 1 and t.dtype.kind in "iu") or (
+        t.ndim == 2 and t.dtype == dtype and t.shape[1] == classes
+    )
+
+
+def as_targets(t: np.ndarray) -> np.ndarray:
+    """``t`` C-contiguous, labels as ``intp``: one compiled signature for every label dtype."""
+    return np.ascontiguousarray(t, dtype=np.intp if t.ndim == 1 else t.dtype)
+
+
 def gradient_into(
     arrays: Sequence[np.ndarray],
     x: np.ndarray,
     t: np.ndarray,
     grads: Sequence[np.ndarray],
     relu: bool,
-) -> list[np.ndarray] | None:
-    """Fill ``grads`` (``dW1, db1, ...``) for the batch ``x``, ``t``; None for a label out of range.
+) -> bool:
+    """Fill ``grads`` (``dW1, db1, ...``) for the batch ``x``, ``t``; False for a bad label.
 
     ``arrays`` and ``grads`` are C-contiguous NumPy arrays of ``x``'s float
-    dtype; returns the layers' outputs (the last one the softmax).
+    dtype, ``t`` as :func:`as_targets` gives it.
 
     .. math:: \\delta_n = (y - t) / N,\\quad dW_l = Z_{l-1}^T \\delta_l,\\quad
               \\delta_{l-1} = (\\delta_l W_l^T) \\odot h'(Z_{l-1})
     """
-    Ws = tuple(arrays[0::2])
     Zs = forward_layers(arrays, x, relu)
-    dA, ok = backprop_rows(t, Ws, tuple(grads[0::2]), tuple(grads[1::2]), tuple(Zs), relu)
-    if not ok:
-        return None
-    np.matmul(x.T, dA, out=grads[0])
-    return Zs
+    dA, ok = backprop_rows(
+        t, tuple(arrays[0::2]), tuple(grads[0::2]), tuple(grads[1::2]), tuple(Zs), relu
+    )
+    if ok:
+        np.matmul(x.T, dA, out=grads[0])
+    return bool(ok)
 
 
 def mlp_gradient(
@@ -154,7 +173,7 @@ def mlp_gradient(
 ) -> list[np.ndarray] | None:
     """``[dW1, db1, ..., dWn, dbn]``, or None for inputs the kernel does not take.
 
-    Takes C-contiguous NumPy arrays of one float dtype, ``t`` integer labels
+    Takes NumPy arrays of one float dtype (any layout), ``t`` integer labels
     ``(N,)`` in range or float targets ``(N, k)`` of that dtype, and an
     activation of :data:`ACTIVATIONS`; None otherwise (the caller then runs
     the generic code, which also reports what is wrong).
@@ -169,16 +188,10 @@ def mlp_gradient(
         or x.ndim != 2
         or x.shape[0] == 0
         or t.shape[0] != x.shape[0]
-        or not (
-            (t.ndim == 1 and t.dtype.kind in "iu")
-            or (t.ndim == 2 and t.dtype == dtype and t.shape[1] == arrays[-1].shape[0])
-        )
+        or not takes_targets(t, dtype, arrays[-1].shape[0])
     ):
         return None
     grads = [np.empty(a.shape, dtype) for a in arrays]
     arrays = [np.ascontiguousarray(a) for a in arrays]  # one layout: uniform tuples
-    if t.ndim == 1 and t.dtype != np.intp:
-        t = t.astype(np.intp)  # one compiled signature for every integer label dtype
-    done = gradient_into(arrays, np.ascontiguousarray(x), np.ascontiguousarray(t), grads,
-                         activation == "relu")  # fmt: skip
-    return None if done is None else grads
+    ok = gradient_into(arrays, np.ascontiguousarray(x), as_targets(t), grads, activation == "relu")
+    return grads if ok else None

@@ -64,7 +64,7 @@ class NumbaBackend(NumpyBackend):
     def bind_train_step(
         self, network: Any, optimizer: Any, x: Any, t: Any, *, sgd: SGDTraining | None = None
     ) -> TrainStepFn:
-        """The SGD step of a sigmoid/ReLU MLP on a NumPy training set, without copies.
+        """The SGD step of a sigmoid/ReLU MLP on a NumPy training set, gradients allocated once.
 
         The step gathers the batch rows from ``x``, computes the gradient into
         arrays allocated once, updates the parameters in place and returns
