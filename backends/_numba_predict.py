@@ -5,11 +5,13 @@ the book's NumPy code spends most of a single-image call in Python and NumPy
 dispatch. Here the whole pass (every layer, the sigmoids or ReLUs, the
 softmax) is one compiled call (:func:`~dlcore.backends._numba_forward.predict_one`).
 
-A batch of two or more rows keeps BLAS's matrix products (NumPy's
-``matmul``: no loop written here multiplies a batch by ``W1`` faster), and
-each layer's bias and activation run in one compiled pass over its rows
-instead of NumPy's five or six elementwise calls, which are most of a small
-batch's time.
+A sparse C-contiguous batch (finite weights) goes image by image through
+every layer, the zero inputs skipped (:mod:`~dlcore.backends._numba_rows`):
+below 64 rows on one thread, and on ``numba_parallel`` at any size over
+Numba's threads. Other batches keep BLAS's matrix products (NumPy's
+``matmul``: on all cores no single-thread loop beats it) with each layer's
+bias and activation in one compiled pass over its rows, instead of NumPy's
+five or six elementwise calls.
 
 The Numba dispatcher types every argument on each call, so an array whose
 dtype, rank or memory layout changed gets its own compiled version (or a
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import _numba_forward as kernels
+from . import _numba_rows as rows
 from ._base import PredictFn
 
 __all__ = ["bind", "forward_batch", "forward_layers", "warmup"]
@@ -59,15 +62,17 @@ def forward_batch(arrays: Sequence[Any], x: Any, relu: bool) -> Any:
     return forward_layers(arrays, x, relu)[-1]
 
 
-def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
+def bind(arrays: Sequence[Any], activation: str, *, parallel: bool = False) -> PredictFn | None:
     """The compiled forward pass for non-empty C-contiguous NumPy arrays of one float dtype.
 
     Returns None for other networks and for hidden activations other than
     sigmoid and ReLU (the caller then uses its own path). Otherwise the
     returned ``run(arrays, x)`` sends one image (or a batch of one row) through
     the one-image kernel for ``W1``'s shape
-    (:func:`~dlcore.backends._numba_forward.predict_one_for`) and a larger batch
-    through :func:`forward_batch`.
+    (:func:`~dlcore.backends._numba_forward.predict_one_for`), a larger sparse
+    C-contiguous batch with finite weights through the row-wise, zero-skipping
+    pass over the cores (:func:`~dlcore.backends._numba_rows.forward_rows`)
+    and any other batch through :func:`forward_batch`.
     """
     dtype = getattr(arrays[0], "dtype", None)
     if (
@@ -91,6 +96,12 @@ def bind(arrays: Sequence[Any], activation: str) -> PredictFn | None:
             return one(x, arrays, relu)
         if x.shape[0] == 1:  # one row: the compiled pass beats a one-row BLAS product
             return one(x[0], arrays, relu)[None, :]
+        if (
+            (parallel or x.shape[0] < rows.SERIAL_ROWS)
+            and x.flags.c_contiguous
+            and rows.plan(x, arrays)
+        ):
+            return rows.forward_rows(arrays, x, relu, parallel=parallel)  # sparse, finite weights
         return forward_batch(arrays, x, relu)
 
     return run

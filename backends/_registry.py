@@ -29,6 +29,12 @@ def _numba() -> Backend:
     return NumbaBackend()
 
 
+def _numba_parallel() -> Backend:
+    from .numba_backend import NumbaParallelBackend
+
+    return NumbaParallelBackend()
+
+
 def _cupy() -> Backend:
     from .cupy_backend import CupyBackend
 
@@ -48,6 +54,7 @@ def _compat(name: str) -> Callable[[], Backend]:
 _FACTORIES: dict[str, Callable[[], Backend]] = {
     "numpy": _numpy,
     "numba": _numba,
+    "numba_parallel": _numba_parallel,
     "cupy": _cupy,
     "array_api_strict": _compat("array_api_strict"),
     "torch": _compat("torch"),

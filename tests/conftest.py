@@ -22,7 +22,7 @@ import dlcore
 #: Backends the suite runs on by default: the core ones always (a missing one is
 #: skipped with the reason, so "cupy" shows up as skipped without a GPU), torch and
 #: jax only where they are installed. Dask is exercised by its own tests.
-DEFAULT_TEST_BACKENDS = ["numpy", "numba", "array_api_strict"]
+DEFAULT_TEST_BACKENDS = ["numpy", "numba", "numba_parallel", "array_api_strict"]
 DEFAULT_TEST_BACKENDS += [m for m in ("torch", "jax") if importlib.util.find_spec(m) is not None]
 DEFAULT_TEST_BACKENDS += ["cupy"]
 

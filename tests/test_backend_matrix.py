@@ -24,6 +24,7 @@ END = "<!-- /backend-table -->"
 CONFORMANCE = [
     ("numpy", None, "always"),
     ("numba", None, "always"),
+    ("numba_parallel", None, "always"),
     ("array_api_strict", "CPU_DEVICE", "always"),
     ("array_api_strict", "device1", "always"),
     ("torch", "cpu", "where torch is installed"),
@@ -34,6 +35,7 @@ CONFORMANCE = [
 FIXTURE_WHEN = {
     "numpy": "always",
     "numba": "always",
+    "numba_parallel": "always",
     "array_api_strict": "always",
     "torch": "where installed",
     "jax": "where installed",
@@ -72,7 +74,13 @@ def _fixture_modules() -> list[str]:
 #: Test modules dedicated to a backend, and what they cover (checked: each exists and names it).
 DEDICATED = {
     "numpy": [("test_backends", "registry, resolution order, errors")],
-    "numba": [("test_numba_backend", "compiled kernels vs the generic code")],
+    "numba": [
+        ("test_numba_backend", "compiled kernels vs the generic code"),
+        ("test_numba_rows", "the zero-skipping row-wise pass, one thread"),
+    ],
+    "numba_parallel": [
+        ("test_numba_rows", "the pass over the threads: two Python threads, a forked child"),
+    ],
     "cupy": [
         ("test_backends", "the no-GPU error"),
         ("test_devices", "GPU numbers and names, without a GPU"),

@@ -32,7 +32,7 @@ DEFAULT_BATCH_SIZES = (1, 10, 100, 1000, 10000)
 #: Backends that are not benchmarked, with the reason and what to time instead.
 _NOT_BENCHED = {"dask": "a lazy backend: time dlcore.predict_dask(...).compute() instead"}
 #: Default order of the dlcore backends in the report.
-_ORDER = ("numpy", "numba", "cupy", "torch", "jax", "array_api_strict")
+_ORDER = ("numpy", "numba", "numba_parallel", "cupy", "torch", "jax", "array_api_strict")
 
 
 @dataclass(frozen=True)
