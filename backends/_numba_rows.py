@@ -175,28 +175,28 @@ def thread_count() -> int:
     return int(numba.get_num_threads())
 
 
-def _blocks_for(n_rows: int) -> int:
-    """Blocks to split ``n_rows`` into, one per Numba thread: 1 unless the threading layer is safe.
+def _launch(x: Any, arrays: Any, relu: bool, out: Any, blocks: int) -> bool:
+    """Run :func:`rows_parallel` where Numba's threading layer is safe; whether it ran.
 
-    The first parallel launch picks Numba's threading layer. Only ``omp``
-    and ``tbb`` take launches from several Python threads at once
-    (``workqueue`` aborts the process), and GNU OpenMP aborts a forked child
-    that launches; so the batch goes to one thread with ``workqueue``, and
-    in a process forked after the first launch.
+    The first launch (this one, under a lock) picks Numba's threading layer.
+    Only ``omp`` and ``tbb`` take launches from several Python threads at
+    once (``workqueue`` aborts the process), and GNU OpenMP aborts a forked
+    child that launches; so later batches go to one thread (False) with
+    ``workqueue``, and in a process forked after the first launch.
     """
-    blocks = min(thread_count(), n_rows // PARALLEL_ROWS)
-    if blocks < 2:
-        return 1
     pid = os.getpid()
     state = _PARALLEL
     if state["pid"] is None:
         with _LOCK:
             if state["pid"] is None:
-                probe = np.zeros((2, 1))
-                rows_parallel(probe, (np.ones((1, 1)), np.zeros(1)), False, np.empty((2, 1)), 2)
+                rows_parallel(x, arrays, relu, out, blocks)
                 state["safe"] = numba.threading_layer() in ("omp", "tbb")
                 state["pid"] = pid
-    return blocks if state["safe"] and state["pid"] == pid else 1
+                return True
+    if not (state["safe"] and state["pid"] == pid):
+        return False
+    rows_parallel(x, arrays, relu, out, blocks)
+    return True
 
 
 def forward_rows(arrays: Sequence[Any], x: Any, relu: bool, *, parallel: bool = False) -> Any:
@@ -204,13 +204,11 @@ def forward_rows(arrays: Sequence[Any], x: Any, relu: bool, *, parallel: bool = 
 
     Checked by :func:`plan` first (finite weights, sparse enough). With
     ``parallel``, a batch of at least ``2 * PARALLEL_ROWS`` rows is split
-    over Numba's threads where that is safe (:func:`_blocks_for`). Returns
-    the ``(N, k)`` probabilities, a new array.
+    over Numba's threads where that is safe (:func:`_launch`). Returns the
+    ``(N, k)`` probabilities, a new array.
     """
     out = np.empty((x.shape[0], arrays[-2].shape[1]), x.dtype)
-    blocks = _blocks_for(x.shape[0]) if parallel else 1
-    if blocks > 1:
-        rows_parallel(x, arrays, relu, out, blocks)
-    else:
+    blocks = min(thread_count(), x.shape[0] // PARALLEL_ROWS) if parallel else 1
+    if not (blocks > 1 and _launch(x, arrays, relu, out, blocks)):
         rows_into(x, arrays, relu, out, 0, x.shape[0])
     return out
