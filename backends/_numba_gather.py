@@ -11,7 +11,8 @@ directly:
   gives the positions for each pattern of nonzeros.
 * :func:`gather_rows` adds ``x[i] * W[i, :]`` over those positions, its
   running sums held in vector registers: panels of four vectors (64
-  float32 or 32 float64 columns), then narrower vectors, then one column.
+  float32 or 32 float64 columns), then the columns left in one more pass
+  (whole vectors, then one narrower vector or two overlapping ones).
 
 Both work for any width and either float dtype and refuse, when typed, any
 array they would misread. The caller checks the shapes, and that ``W`` is
@@ -147,18 +148,21 @@ def _panel(
     builder: ir.IRBuilder,
     vector: dict[int, ir.Type],
     load: Callable[[Any, Any], Any],
-    fmuladd: Callable[[int, Any, Any, int, Any], Any],
+    fmuladd: Callable[[int, Any, Any, Any, Any], Any],
     lanes: list[int],
+    offsets: list[Any],
     k: Any,
     col: Any,
-    store: Callable[[Any, int, Any], None],
+    store: Callable[[Any, Any, Any], None],
 ) -> None:
-    """One pass over the ``k`` positions: running sums for columns ``col + sum(lanes[:b])``.
+    """One pass over the ``k`` positions: ``lanes[b]`` sums from column ``col + offsets[b]``.
 
     Two sets of sums (even and odd positions) halve the chain of dependent
     multiply-adds; they are added at the end. ``vector[n]`` is the type of
-    ``n`` lanes, ``load(q, col)`` gives the position's value and row
-    pointer, ``fmuladd`` adds a product and ``store`` writes a sum.
+    ``n`` lanes, ``offsets`` are i64 values, ``load(q, col)`` gives the
+    position's value and row pointer, ``fmuladd`` adds a product and
+    ``store`` writes a sum. Vectors may overlap: a column in two of them
+    gets the same sum in both (the same operations in the same order).
     """
     sets = []
     for _ in range(2):
@@ -171,10 +175,8 @@ def _panel(
 
     def add(q: Any, slots: list[Any]) -> None:
         value, row = load(q, col)
-        offset = 0
-        for n, slot in zip(lanes, slots, strict=True):
+        for n, offset, slot in zip(lanes, offsets, slots, strict=True):
             builder.store(fmuladd(n, value, row, offset, builder.load(slot)), slot)
-            offset += n
 
     pairs = builder.udiv(k, ir.Constant(_I64, 2))
     with cgutils.for_range(builder, pairs) as loop:
@@ -184,10 +186,8 @@ def _panel(
     odd = builder.icmp_unsigned("!=", builder.mul(pairs, ir.Constant(_I64, 2)), k)
     with builder.if_then(odd):
         add(builder.sub(k, ir.Constant(_I64, 1)), sets[0])
-    offset = 0
-    for n, even, odd_slot in zip(lanes, sets[0], sets[1], strict=True):
+    for offset, even, odd_slot in zip(offsets, sets[0], sets[1], strict=True):
         store(builder.fadd(builder.load(even), builder.load(odd_slot)), offset, col)
-        offset += n
 
 
 def _gather_rows(typingctx: Any, x: Any, idx: Any, k: Any, W: Any, out: Any) -> Any:
@@ -236,15 +236,15 @@ def _gather_rows(typingctx: Any, x: Any, idx: Any, k: Any, W: Any, out: Any) -> 
             value = builder.load(builder.gep(xa.data, [i]))
             return value, builder.gep(wa.data, [builder.add(builder.mul(i, m), col)])
 
-        def fmuladd(n: int, value: Any, row: Any, offset: int, acc: Any) -> Any:
-            ptr = builder.gep(row, [ir.Constant(_I64, offset)])
+        def fmuladd(n: int, value: Any, row: Any, offset: Any, acc: Any) -> Any:
+            ptr = builder.gep(row, [offset])
             if n == 1:
                 return builder.call(fns[1], [value, builder.load(ptr), acc])
             w = builder.load(builder.bitcast(ptr, vector[n].as_pointer()), align=size)
             return builder.call(fns[n], [_splat(builder, value, vector[n]), w, acc])
 
-        def store(total: Any, offset: int, col: Any) -> None:
-            ptr = builder.gep(oa.data, [builder.add(col, ir.Constant(_I64, offset))])
+        def store(total: Any, offset: Any, col: Any) -> None:
+            ptr = builder.gep(oa.data, [builder.add(col, offset)])
             if isinstance(total.type, ir.VectorType):
                 builder.store(total, builder.bitcast(ptr, total.type.as_pointer()), align=size)
             else:
@@ -255,32 +255,53 @@ def _gather_rows(typingctx: Any, x: Any, idx: Any, k: Any, W: Any, out: Any) -> 
         def remaining() -> Any:
             return builder.sub(m, builder.load(col))
 
-        def step(lanes: list[int]) -> None:
-            _panel(builder, vector, load, fmuladd, lanes, count, builder.load(col), store)
-            builder.store(builder.add(builder.load(col), ir.Constant(_I64, sum(lanes))), col)
+        def const(v: int) -> Any:
+            return ir.Constant(_I64, v)
 
-        # full panels while they fit, then one narrower panel, then halving vectors
+        def step(lanes: list[int], last: Any = None) -> None:
+            # vectors side by side; ``last`` (i64) moves the last one back to end at the width
+            offsets = [const(sum(lanes[:b])) for b in range(len(lanes))]
+            if last is not None:
+                offsets[-1] = last
+            _panel(builder, vector, load, fmuladd, lanes, offsets, count, builder.load(col), store)
+
+        # full panels while they fit, then the r < PANEL * width columns left in one pass:
+        # r // width vectors and, for the t = r % width columns after them, one vector of the
+        # widest n <= t lanes, or two whose second ends at the width (overlapping the first:
+        # a column in both gets the same sum), instead of a pass per narrower part
         full = PANEL * width
         head = builder.append_basic_block("panels.head")
         body = builder.append_basic_block("panels.body")
         tail = builder.append_basic_block("panels.tail")
         builder.branch(head)
         builder.position_at_end(head)
-        builder.cbranch(builder.icmp_signed(">=", remaining(), ir.Constant(_I64, full)), body, tail)
+        builder.cbranch(builder.icmp_signed(">=", remaining(), const(full)), body, tail)
         builder.position_at_end(body)
         step([width] * PANEL)
+        builder.store(builder.add(builder.load(col), const(full)), col)
         builder.branch(head)
         builder.position_at_end(tail)
-        for blocks in range(PANEL - 1, 0, -1):
-            with builder.if_then(
-                builder.icmp_signed(">=", remaining(), ir.Constant(_I64, blocks * width))
-            ):
-                step([width] * blocks)
-        n = width // 2
-        while n >= 1:
-            with builder.if_then(builder.icmp_signed(">=", remaining(), ir.Constant(_I64, n))):
-                step([n])
-            n //= 2
+        r = remaining()
+        vectors = builder.udiv(r, const(width))
+        t = builder.urem(r, const(width))
+
+        def cmp(op: str, value: Any, c: int) -> Any:
+            return builder.icmp_signed(op, value, const(c))
+
+        for a in range(PANEL):
+            same = cmp("==", vectors, a)
+            if a:
+                with builder.if_then(builder.and_(same, cmp("==", t, 0))):
+                    step([width] * a)
+            n = width // 2
+            while n >= 1:
+                with builder.if_then(builder.and_(same, cmp("==", t, n))):
+                    step([width] * a + [n])
+                if n > 1:
+                    pair = builder.and_(cmp(">", t, n), cmp("<", t, 2 * n))
+                    with builder.if_then(builder.and_(same, pair)):
+                        step([width] * a + [n, n], builder.sub(r, const(n)))
+                n //= 2
         return context.get_dummy_value()
 
     return types.void(x, idx, k, W, out), codegen

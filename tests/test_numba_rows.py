@@ -96,6 +96,25 @@ def test_gather_rows_is_the_product_over_the_nonzero_entries(dtype, m, rng):
     assert np.all(np.abs(got - expected) <= scale * 8 * np.finfo(dtype).eps)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gather_rows_every_width_of_two_panels(dtype, rng):
+    """Every width up to two full panels and more: each way the last pass splits its columns.
+
+    Every column is checked against a float64 product, so a vector placed
+    wrongly (or an overlapping one that differs) cannot pass.
+    """
+    d = 23
+    x = rng.standard_normal(d).astype(dtype)
+    x[rng.random(d) < 0.5] = 0.0
+    lanes = gather.VECTOR_BYTES // np.dtype(dtype).itemsize
+    for m in range(1, 2 * gather.PANEL * lanes + lanes + 2):
+        W = rng.standard_normal((d, m)).astype(dtype)
+        expected = x.astype(np.float64) @ W.astype(np.float64)
+        scale = np.abs(x).astype(np.float64) @ np.abs(W) + 1
+        got = _product(x, W)
+        assert np.all(np.abs(got - expected) <= scale * 8 * np.finfo(dtype).eps), m
+
+
 def test_intrinsics_refuse_what_they_would_misread():
     with pytest.raises(numba.core.errors.TypingError):
         _positions(np.zeros(8, np.int64))
