@@ -121,14 +121,16 @@ def _make_predict_one(width: int) -> Any:
     """
 
     @jit
-    def predict_one(x: Any, arrays: Any, relu: bool) -> Any:  # pragma: no cover - compiled
+    def predict_one(x: Any, arrays: Any, relu: bool, out: Any) -> None:  # pragma: no cover
         Ws, bs = arrays[0::2], arrays[1::2]
         check_arrays(x, Ws, bs)
+        require_float(out)
         if width != 0 and Ws[0].shape[1] != width:
             raise ValueError("W1 is not of the width this kernel was compiled for")  # noqa: EM101
-        scratch = scratch_for(x, Ws)
         n_layers = len(Ws)
-        out = np.empty(Ws[n_layers - 1].shape[1], x.dtype)
+        if out.shape[0] != Ws[n_layers - 1].shape[1]:  # (a 2-D `out` does not type)
+            raise ValueError("`out` does not have the last layer's width")  # noqa: EM101
+        scratch = scratch_for(x, Ws)
         h = x
         offset = 0
         for layer in range(n_layers):
@@ -142,16 +144,17 @@ def _make_predict_one(width: int) -> Any:
                 hidden_inplace(z, scratch[offset:], relu)
             h = z
         softmax_inplace(out, scratch[offset:])
-        return out
 
     return predict_one
 
 
-#: ``predict_one(x, arrays, relu)``: the forward pass of one image ``(d,)``, ``(k,)``
-#: probabilities, ``arrays`` the flat tuple ``(W1, b1, ..., Wn, bn)`` (the cheapest
-#: argument for Numba's dispatcher). Every product is dense: skipping the zero pixels
-#: would need ``W1`` checked for inf and NaN (``0 * inf`` is NaN), and that check reads
-#: all of ``W1``, as the dense product does. ValueError when the layer shapes do not chain.
+#: ``predict_one(x, arrays, relu, out)``: the forward pass of one image ``(d,)`` into
+#: ``out``, ``(k,)`` probabilities, ``arrays`` the flat tuple ``(W1, b1, ..., Wn, bn)``
+#: (the cheapest argument for Numba's dispatcher; an ``out`` made by the caller costs
+#: less than an array returned by compiled code). Every product is dense: skipping the
+#: zero pixels would need ``W1`` checked for inf and NaN (``0 * inf`` is NaN), and that
+#: check reads all of ``W1``, as the dense product does. ValueError when the layer
+#: shapes do not chain or ``out`` is not ``(k,)``.
 predict_one = _make_predict_one(0)
 
 

@@ -87,15 +87,21 @@ def bind(arrays: Sequence[Any], activation: str, *, parallel: bool = False) -> P
     W1 = arrays[0]
     one = kernels.predict_one_for(*W1.shape) if W1.ndim == 2 else kernels.predict_one
     relu = activation == "relu"
+    k = arrays[-2].shape[-1]  # the kernel refuses an `out` that a changed last layer outgrew
+    empty = np.empty
 
     def run(arrays: Sequence[Any], x: Any) -> Any:
         # x is validated (check_input): a NumPy array of the network's dtype, 1-D or 2-D
         if type(arrays) is not tuple:  # a list would reach Numba as a (deprecated) reflected list
             arrays = tuple(arrays)
         if x.ndim == 1:
-            return one(x, arrays, relu)
+            out = empty(k, x.dtype)
+            one(x, arrays, relu, out)
+            return out
         if x.shape[0] == 1:  # one row: the compiled pass beats a one-row BLAS product
-            return one(x[0], arrays, relu)[None, :]
+            out = empty((1, k), x.dtype)
+            one(x[0], arrays, relu, out[0])
+            return out
         if (
             (parallel or x.shape[0] < rows.SERIAL_ROWS)
             and x.flags.c_contiguous
@@ -121,4 +127,4 @@ def warmup(depths: tuple[int, ...] = (3,)) -> None:
             )
             for relu in (False, True):
                 forward_batch(arrays, np.ones((2, 4), dtype), relu)
-                kernels.predict_one(np.ones(4, dtype), arrays, relu)
+                kernels.predict_one(np.ones(4, dtype), arrays, relu, np.empty(4, dtype))

@@ -207,11 +207,15 @@ def test_numba_width_kernel_refuses_another_width(rng):
     network = make_wide(rng, np.float64)
     arrays = tuple(network[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     x = rng.random(WIDE[0])
-    np.testing.assert_allclose(kernel(x, arrays, False), reference(network, x), rtol=1e-12)
+    out = np.full(10, np.nan)
+    kernel(x, arrays, False, out)
+    np.testing.assert_allclose(out, reference(network, x), rtol=1e-12)
+    with pytest.raises(ValueError, match="`out` does not have the last layer's width"):
+        kernel(x, arrays, False, np.empty(9))
     other = make_wide(rng, np.float64, [256, 48, 12, 10])
     arrays = tuple(other[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     with pytest.raises(ValueError, match="W1 is not of the width"):
-        kernel(x, arrays, False)
+        kernel(x, arrays, False, out)
 
 
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
