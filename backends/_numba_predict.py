@@ -37,23 +37,31 @@ __all__ = ["bind", "forward_batch", "forward_layers", "warmup"]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def forward_layers(arrays: Sequence[Any], x: Any, relu: bool) -> list[Any]:
+def forward_layers(arrays: Sequence[Any], x: Any, relu: bool, *, sparse: bool = False) -> list[Any]:
     """Every layer's output for a 2-D batch: BLAS's products, compiled bias-and-activation passes.
 
     .. math:: z_i = h(z_{i-1} W_i + b_i),\\quad y = \\mathrm{softmax}(z_{n-1} W_n + b_n)
 
-    Returns ``[z_1, ..., z_{n-1}, y]``, new arrays (``x`` is only read).
+    With ``sparse``, the first product skips the zero inputs
+    (:func:`~dlcore.backends._numba_rows.sparse_product`; the caller has
+    checked that ``W1`` is finite and ``x`` C-contiguous). Returns
+    ``[z_1, ..., z_{n-1}, y]``, new arrays (``x`` is only read).
     """
     last = len(arrays) - 2
     outs = []
     h = x
-    for i in range(0, last, 2):
-        h = np.matmul(h, arrays[i])
-        kernels.bias_hidden_rows(h, arrays[i + 1], relu)
+    for i in range(0, last + 2, 2):
+        W = arrays[i]
+        if sparse and i == 0:
+            h = np.empty((x.shape[0], W.shape[1]), x.dtype)
+            rows.sparse_product(x, W, h)
+        else:
+            h = np.matmul(h, W)
+        if i < last:
+            kernels.bias_hidden_rows(h, arrays[i + 1], relu)
+        else:
+            kernels.bias_softmax_rows(h, arrays[i + 1])
         outs.append(h)
-    h = np.matmul(h, arrays[last])
-    kernels.bias_softmax_rows(h, arrays[last + 1])
-    outs.append(h)
     return outs
 
 

@@ -39,9 +39,11 @@ __all__ = [
     "PARALLEL_ROWS",
     "SERIAL_ROWS",
     "all_finite",
+    "finite",
     "forward_rows",
     "plan",
     "rows_into",
+    "sparse_product",
 ]
 
 #: A batch whose sampled rows have more than this fraction of nonzero inputs takes BLAS.
@@ -106,6 +108,30 @@ def plan(x: Any, arrays: Any) -> bool:  # pragma: no cover - compiled
     for s in range(samples):
         nonzero += nonzero_index(x[s * n // samples], idx)
     return nonzero <= DENSE_FRACTION * samples * d
+
+
+@jit
+def finite(a: Any) -> bool:  # pragma: no cover - compiled
+    """Whether every entry of the C-contiguous float array ``a`` is finite (:func:`all_finite`)."""
+    return all_finite(a)
+
+
+@jit
+def sparse_product(a: Any, b: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """``out = a @ b`` for C-contiguous 2-D arrays, each row of ``a`` over its nonzero entries.
+
+    .. math:: \\mathrm{out}_{r,:} = \\sum_{i:\\,a_{ri} \\ne 0} a_{ri}\\, b_{i,:}
+
+    The dense product's result when ``b`` is finite (``0 * inf`` would be
+    NaN there): the caller checks that. ValueError when the shapes do not
+    match.
+    """
+    if a.shape[1] != b.shape[0] or out.shape[0] != a.shape[0] or out.shape[1] != b.shape[1]:
+        raise ValueError("sparse_product: the shapes of a, b and out do not match")  # noqa: EM101
+    idx = np.empty(a.shape[1] + INDEX_SLACK, np.int32)
+    for r in range(a.shape[0]):
+        v = a[r]
+        gather_rows(v, idx, nonzero_index(v, idx), b, out[r])
 
 
 #: Rows taken through the layers together: their activations stay in L1/L2, and the

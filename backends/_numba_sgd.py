@@ -1,10 +1,12 @@
 """Numba's SGD training step of an MLP: gradient, update in place and loss, with no copies.
 
 The book's loop body (``ch05/train_neuralnet.py``) on the mini-batch
-``x[rows]``: the backprop gradient of :mod:`._numba_train` (BLAS's products,
-the compiled bias, activation and backward passes) into arrays allocated
-once, ``W -= lr * dW`` in place for every parameter, and the cross-entropy
-of the batch under the updated weights (a second forward pass). The update
+``x[rows]``: the backprop gradient of :mod:`._numba_train` (products that
+skip a sparse batch's zero inputs, or BLAS's; the compiled bias, activation
+and backward passes) into arrays allocated once, ``W -= lr * dW`` in place
+for every parameter, and the cross-entropy of the batch under the updated
+weights (a second forward pass: the row-wise pass of
+:mod:`._numba_rows` for such a batch, else BLAS's products). The update
 is NumPy's ``W - lr * dW`` element by element in the parameters' dtype, so
 the weights are those of the numba backend's generic step bit for bit.
 """
@@ -16,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _numba_rows as row_pass
 from ._numba_math import jit
 from ._numba_predict import forward_batch
-from ._numba_train import ACTIVATIONS, as_targets, gradient_into, takes_targets
+from ._numba_train import ACTIVATIONS, as_targets, gradient_into, sparse_batch, takes_targets
 
 __all__ = ["ACTIVATIONS", "DELTA", "bind", "takes"]
 
@@ -116,6 +119,8 @@ def bind(
             raise ValueError(msg)
         for a, g in pairs:
             _sgd_update(a, g, rate)
+        if sparse_batch(arrays, xb):  # the updated weights are checked again
+            return float(_loss(row_pass.forward_rows(tuple(arrays), xb, relu), tb, delta))
         return float(_loss(forward_batch(arrays, xb, relu), tb, delta))
 
     return step

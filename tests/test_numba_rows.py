@@ -4,7 +4,8 @@ The intrinsics are checked against ``np.flatnonzero`` and a float64 sum,
 the pass against the book's forward pass (``tests/_book.py``) on the shipped
 network and test images, on random networks of every depth with odd widths,
 sigmoid and ReLU; then the cases it must hand to BLAS (a non-finite weight,
-dense rows, non-C layouts), a forked child and two Python threads at once.
+dense rows, non-C layouts), a forked child and two Python threads at once;
+last, the sparse product and the training gradient built on it against BLAS's.
 """
 
 from __future__ import annotations
@@ -238,3 +239,61 @@ def test_a_forked_child_runs_on_one_thread(rng):
     child.join(timeout=60)
     assert child.exitcode == 0
     np.testing.assert_allclose(got, reference(arrays, x), rtol=tol(np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_product_is_the_dense_product(dtype, rng):
+    """``a @ b`` over each row's nonzero entries; NaN and inf entries of ``a`` are kept."""
+    a = sparse(rng, (40, 37), dtype)
+    a[3, 5], a[7, 0], a[9, 36] = np.nan, np.inf, -np.inf
+    b = rng.standard_normal((37, 21)).astype(dtype)
+    out = np.full((40, 21), 7.0, dtype)
+    rows.sparse_product(a, b, out)
+    with np.errstate(invalid="ignore"):
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.nan_to_num(np.abs(a).astype(np.float64), posinf=0) @ np.abs(b) + 1
+    assert np.array_equal(np.isnan(out), np.isnan(expected))
+    assert np.array_equal(np.isinf(out), np.isinf(expected))
+    finite = np.isfinite(expected)
+    error = np.abs(out[finite] - expected[finite])
+    assert np.all(error <= scale[finite] * 8 * np.finfo(dtype).eps)
+    narrow = np.empty((40, 20), dtype)
+    for wrong in ((a, b[:-1], out), (a, b, out[:-1]), (a, b, narrow)):
+        with pytest.raises(ValueError, match="sparse_product: the shapes"):
+            rows.sparse_product(*wrong)
+    with pytest.raises(numba.core.errors.TypingError):  # a view it would misread
+        rows.sparse_product(a, b, out[:, :-1])
+
+
+def test_training_batches_that_skip_zero_inputs(rng):
+    """Sparse batches of finite networks skip zeros; dense, non-finite or large ones take BLAS."""
+    from dlcore.backends import _numba_train as train
+
+    arrays = network(rng, [37, 9, 4], np.float32)
+    x = sparse(rng, (50, 37), np.float32)
+    assert train.sparse_batch(arrays, x)
+    assert not train.sparse_batch(arrays, rng.random((50, 37), dtype=np.float32))
+    assert not train.sparse_batch(arrays, sparse(rng, (train.SPARSE_ROWS + 1, 37), np.float32))
+    for k in (0, 2):
+        bad = list(arrays)
+        bad[k] = bad[k].copy()
+        bad[k].flat[5] = np.inf
+        assert not train.sparse_batch(tuple(bad), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_zero_skipping_gradient_is_blas_gradient(dtype, rng, monkeypatch):
+    """The gradient with both first-layer products skipping zeros equals BLAS's within rounding."""
+    from dlcore.backends import _numba_train as train
+
+    arrays = network(rng, [37, 9, 6, 4], dtype)
+    x = sparse(rng, (50, 37), dtype)
+    labels = rng.integers(0, 4, 50)
+    assert train.sparse_batch(arrays, x)
+    got = train.mlp_gradient(arrays, x, labels, "relu")
+    monkeypatch.setattr(train, "SPARSE_ROWS", 0)
+    want = train.mlp_gradient(arrays, x, labels, "relu")
+    assert got is not None
+    assert want is not None
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=50 * np.finfo(dtype).eps, atol=1e-7 * np.abs(w).max())
