@@ -38,8 +38,9 @@ __all__ = [
 
 #: The hidden-layer activations the kernel computes (others go to the generic code).
 ACTIVATIONS = ("sigmoid", "relu")
-#: Training batches of at most this many rows may skip their zero inputs (:func:`sparse_batch`).
-SPARSE_ROWS = 1024
+#: Training batches of at most this many rows may skip their zero inputs (:func:`sparse_batch`):
+#: on MNIST that step is the faster one at 100 and 300 rows, even at 500, slower at 700.
+SPARSE_ROWS = 500
 
 
 @jit
