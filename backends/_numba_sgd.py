@@ -98,7 +98,7 @@ def bind(
     out of range (before any weight is changed).
     """
     t = as_targets(t)
-    arrays = list(arrays)
+    arrays = tuple(arrays)  # the caller's arrays, updated in place: one tuple for every step
     grads = [np.empty_like(a) for a in arrays]
     pairs = tuple(zip(arrays, grads, strict=True))
     rate, delta, relu = x.dtype.type(lr), x.dtype.type(DELTA), activation == "relu"
@@ -120,7 +120,7 @@ def bind(
         for a, g in pairs:
             _sgd_update(a, g, rate)
         if sparse_batch(arrays, xb):  # the updated weights are checked again
-            return float(_loss(row_pass.forward_rows(tuple(arrays), xb, relu), tb, delta))
+            return float(_loss(row_pass.forward_rows(arrays, xb, relu), tb, delta))
         return float(_loss(forward_batch(arrays, xb, relu), tb, delta))
 
     return step
